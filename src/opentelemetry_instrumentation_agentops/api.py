@@ -1,0 +1,159 @@
+"""The AgentOps-style module-level API: ``init``, ``start_session``, ``end_session``, ...
+
+Module-level calls act on the current session (design.md section 5). When
+there is none, or several run and none is current in this context, they do
+nothing to any session and log one warning naming the fix (raise in strict
+mode); ``record`` still exports the event as a span of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from typing import Any
+
+from . import lifecycle
+from .config import settings
+from .end_state import EndState
+from .errors import AmbiguousSessionError, NoSessionError, report
+from .provider import configure_default_provider
+from .session import (
+    Session,
+    active_sessions,
+    current_session,
+    normalize_tags,
+    running_count,
+    start_session,
+)
+from .spans import record_event
+
+logger = logging.getLogger("opentelemetry_instrumentation_agentops")
+
+SUPERSEDED_REASON = "superseded by a new init()"
+_auto_session: weakref.ref[Session] | None = None
+
+
+def init(
+    api_key: str | None = None,
+    *,
+    tags: Any = None,
+    default_tags: Any = None,
+    auto_start_session: bool = True,
+    skip_auto_end_session: bool = False,
+    inherited_session_id: Any = None,
+    tracer_provider: Any = None,
+    exporter: Any = None,
+    exporter_endpoint: str | None = None,
+    service_name: str | None = None,
+    capture_content: bool | None = None,
+    strict: bool | None = None,
+    **legacy: Any,
+) -> Session | None:
+    """Configure the package; start a session unless ``auto_start_session=False``.
+
+    Idempotent: call it as often as you like. A re-``init`` while the session it
+    auto-started still runs ends that one Indeterminate and starts a fresh one,
+    so re-running a notebook cell gives a new session. ``api_key`` is accepted
+    for AgentOps compatibility and never stored in telemetry.
+    """
+    global _auto_session
+    if legacy:
+        logger.debug("init(): ignoring AgentOps options %s", ", ".join(sorted(legacy)))
+    settings.load_env()
+    if strict is not None:
+        settings.strict = bool(strict)
+    if capture_content is not None:
+        settings.capture_content = bool(capture_content)
+    given_tags = default_tags if default_tags is not None else tags
+    settings.default_tags = tuple(
+        dict.fromkeys(settings.default_tags + tuple(normalize_tags(given_tags)))
+    )
+    settings.skip_auto_end_session = bool(skip_auto_end_session)
+    if tracer_provider is not None:
+        settings.tracer_provider = tracer_provider
+    else:
+        configure_default_provider(exporter, exporter_endpoint, service_name)
+    lifecycle.install_exit_handlers()
+    lifecycle.install_sigterm_handler()
+    previous = _auto_session() if _auto_session is not None else None
+    if previous is not None and previous.is_running:
+        previous.end(EndState.INDETERMINATE, SUPERSEDED_REASON)
+    _auto_session = None
+    if not auto_start_session:
+        return None
+    session = start_session(inherited_session_id=inherited_session_id)
+    session.auto_started = True
+    _auto_session = weakref.ref(session)
+    return session
+
+
+def resolve_session(action: str, method: str) -> Session | None:
+    """The current session, or None after saying why there is none."""
+    session = current_session()
+    if session is None:
+        running = running_count()
+        if running > 1:
+            report(
+                AmbiguousSessionError,
+                f"Could not {action} - {running} sessions are running and none is current "
+                f"in this context. Call session.{method}() on the Session object, or run the "
+                "code inside `with session.activate():`.",
+            )
+        else:
+            report(
+                NoSessionError,
+                f"Could not {action} - no running session. Start one with start_session() "
+                "or init(auto_start_session=True).",
+            )
+    return session
+
+
+def end_session(
+    end_state: Any = EndState.SUCCESS,
+    end_state_reason: str | None = None,
+    *,
+    session: Session | None = None,
+    **legacy: Any,
+) -> dict[str, Any] | None:
+    """End ``session``, or the current session; returns its analytics."""
+    if isinstance(end_state, Session):  # AgentOps 0.4: end_session(session)
+        session, end_state = end_state, legacy.pop("end_state", EndState.SUCCESS)
+    if legacy.get("is_auto_end") and settings.skip_auto_end_session:
+        return None
+    if session is None:
+        session = resolve_session("end session", "end_session")
+        if session is None:
+            return None
+    return session.end(end_state, end_state_reason, legacy=legacy)
+
+
+def record(event: Any) -> None:
+    """Record an event in the current session (its own span when there is none)."""
+    record_event(event, resolve_session("record event", "record"))
+
+
+def add_tags(tags: Any) -> None:
+    session = resolve_session("add tags", "add_tags")
+    if session is not None:
+        session.add_tags(tags)
+
+
+def set_tags(tags: Any) -> None:
+    session = resolve_session("set tags", "set_tags")
+    if session is not None:
+        session.set_tags(tags)
+
+
+def get_current_session() -> Session | None:
+    return current_session()
+
+
+def get_active_sessions() -> list[Session]:
+    return active_sessions()
+
+
+def end_all_sessions(
+    end_state: Any = EndState.INDETERMINATE, end_state_reason: str | None = None
+) -> None:
+    for session in active_sessions():
+        session.end(end_state, end_state_reason)

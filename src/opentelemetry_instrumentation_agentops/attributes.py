@@ -1,0 +1,53 @@
+"""Attribute names written on spans, defined once.
+
+GenAI semantic conventions are still "Development", so the names are plain
+strings here instead of imports from private ``opentelemetry.semconv`` modules.
+"""
+
+SESSION_ID = "session.id"
+CONVERSATION_ID = "gen_ai.conversation.id"
+
+SESSION_NAME = "agentops.session.name"
+SESSION_TAGS = "agentops.session.tags"
+SESSION_END_STATE = "agentops.session.end_state"
+SESSION_END_STATE_REASON = "agentops.session.end_state_reason"
+SESSION_LLM_CALLS = "agentops.session.llm_calls"
+SESSION_TOOL_CALLS = "agentops.session.tool_calls"
+SESSION_ACTIONS = "agentops.session.actions"
+SESSION_ERRORS = "agentops.session.errors"
+SESSION_COST = "agentops.session.cost_usd"
+
+EVENT_ID = "agentops.event.id"
+EVENT_TYPE = "agentops.event.type"
+EVENT_PARAMS = "agentops.event.params"
+EVENT_RETURNS = "agentops.event.returns"
+EVENT_LOGS = "agentops.event.logs"
+ACTION_TYPE = "agentops.action.type"
+ACTION_SCREENSHOT = "agentops.action.screenshot"
+LLM_THREAD_ID = "agentops.llm.thread_id"
+LLM_COST = "agentops.llm.cost_usd"
+ERROR_CODE = "agentops.error.code"
+ERROR_DETAILS = "agentops.error.details"
+LEGACY_PREFIX = "agentops.legacy."
+
+OPERATION_NAME = "gen_ai.operation.name"
+REQUEST_MODEL = "gen_ai.request.model"
+INPUT_TOKENS = "gen_ai.usage.input_tokens"
+OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+INPUT_MESSAGES = "gen_ai.input.messages"
+OUTPUT_MESSAGES = "gen_ai.output.messages"
+TOOL_NAME = "gen_ai.tool.name"
+TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments"
+TOOL_CALL_RESULT = "gen_ai.tool.call.result"
+AGENT_ID = "gen_ai.agent.id"
+AGENT_NAME = "gen_ai.agent.name"
+ERROR_TYPE = "error.type"
+
+# Older GenAI instrumentations still report tokens under these names.
+LEGACY_INPUT_TOKENS = "gen_ai.usage.prompt_tokens"
+LEGACY_OUTPUT_TOKENS = "gen_ai.usage.completion_tokens"
+
+OP_CHAT = "chat"
+OP_EXECUTE_TOOL = "execute_tool"
+OP_CREATE_AGENT = "create_agent"
+OP_INVOKE_AGENT = "invoke_agent"

@@ -1,0 +1,66 @@
+"""Process-wide settings: environment variables, overridden by ``init()`` arguments.
+
+Only configuration lives here. Session state never does: sessions live in the
+OpenTelemetry context (see ``session.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+STRICT_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_STRICT"
+AUTO_START_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_AUTO_START_SESSION"
+SUMMARY_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_SESSION_SUMMARY"
+CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+CONTENT_MAX_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_CONTENT_MAX_LENGTH"
+DEFAULT_TAGS_ENV = "AGENTOPS_DEFAULT_TAGS"
+
+_TRUE = {"true", "1", "yes", "on"}
+_CONTENT_ON = {"true", "1", "span_only", "span_and_event"}
+DEFAULT_CONTENT_MAX_LENGTH = 4096
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in _TRUE
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(64, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+def split_tags(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(tag.strip() for tag in value.split(",") if tag.strip())
+
+
+@dataclass
+class Settings:
+    strict: bool = False
+    capture_content: bool = False
+    content_max_length: int = DEFAULT_CONTENT_MAX_LENGTH
+    default_tags: tuple[str, ...] = ()
+    skip_auto_end_session: bool = False
+    log_summary: bool = True
+    # An explicit provider from init()/instrument(); None means the global one.
+    tracer_provider: object | None = field(default=None, repr=False)
+
+    def load_env(self) -> None:
+        """Reset every setting to what the environment says."""
+        self.strict = env_flag(STRICT_ENV)
+        content = os.environ.get(CONTENT_ENV, "").strip().lower()
+        self.capture_content = content in _CONTENT_ON
+        self.content_max_length = _env_int(CONTENT_MAX_ENV, DEFAULT_CONTENT_MAX_LENGTH)
+        self.default_tags = split_tags(os.environ.get(DEFAULT_TAGS_ENV))
+        self.log_summary = env_flag(SUMMARY_ENV, default=True)
+
+
+settings = Settings()
+settings.load_env()

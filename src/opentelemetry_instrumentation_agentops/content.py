@@ -1,0 +1,108 @@
+"""Content capture: JSON, size caps and secret redaction.
+
+Prompts, completions, parameters, return values and tool arguments are only
+recorded when the user opts in (``capture_content=True`` or
+``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``). Captured values are
+serialised to JSON, cut to ``content_max_length`` characters (default 4096) and
+every mapping key that looks like a secret has its value replaced by
+``[REDACTED]``. Serialisation never raises: cycles, deep nesting and objects
+whose ``repr`` fails all become placeholder strings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .config import settings
+
+REDACTED = "[REDACTED]"
+TRUNCATED = "...[truncated]"
+_SECRET_KEY = re.compile(r"api[_-]?key|password|passwd|token|authorization|secret", re.I)
+_MAX_DEPTH = 8
+_MAX_ITEMS = 100
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def safe_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception:  # a broken __repr__ must not break the caller
+        return f"<unrepresentable {type(value).__name__}>"
+
+
+def safe_str(value: object, limit: int = 1024) -> str:
+    """A short text for names, tags and reasons (not content)."""
+    if not isinstance(value, str):
+        try:
+            value = str(value)
+        except Exception:
+            value = safe_repr(value)
+    return value if len(value) <= limit else value[:limit] + TRUNCATED
+
+
+def is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and _SECRET_KEY.search(key) is not None
+
+
+def _plain(value: Any, depth: int, seen: set[int], limit: int) -> Any:
+    """A JSON-ready copy of ``value``, bounded in depth, breadth and size."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + TRUNCATED
+    if isinstance(value, _SCALARS):
+        return value
+    if depth >= _MAX_DEPTH:
+        return "<max depth>"
+    if id(value) in seen:
+        return "<cycle>"
+    seen.add(id(value))
+    try:
+        if isinstance(value, Mapping):
+            items = list(value.items())[:_MAX_ITEMS]
+            return {
+                safe_str(k, 256): REDACTED
+                if is_secret_key(k)
+                else _plain(v, depth + 1, seen, limit)
+                for k, v in items
+            }
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [_plain(v, depth + 1, seen, limit) for v in list(value)[:_MAX_ITEMS]]
+        fields = getattr(value, "__dict__", None)
+        if isinstance(fields, dict) and fields:
+            return _plain(fields, depth, seen, limit)
+        return safe_str(value, limit)
+    except Exception:
+        return safe_repr(value)
+    finally:
+        seen.discard(id(value))
+
+
+def to_json(value: object) -> str:
+    """Serialise captured content; always returns a string within the size cap."""
+    limit = settings.content_max_length
+    try:
+        text = json.dumps(_plain(value, 0, set(), limit), ensure_ascii=False, default=safe_repr)
+    except Exception:
+        text = json.dumps(safe_repr(value))
+    return text if len(text) <= limit else text[:limit] + TRUNCATED
+
+
+def capture(attributes: dict[str, Any], key: str, value: object) -> None:
+    """Add ``value`` as JSON under ``key`` when content capture is on."""
+    if value is not None and settings.capture_content:
+        attributes[key] = to_json(value)
+
+
+def attribute_value(value: object) -> Any:
+    """``value`` as a valid OpenTelemetry attribute value (text when it is not one)."""
+    if isinstance(value, str):
+        return safe_str(value, settings.content_max_length)
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)) and value:
+        kind = type(value[0])
+        if kind in (str, bool, int, float) and all(type(v) is kind for v in value):
+            return [safe_str(v) for v in value] if kind is str else list(value)
+    return safe_str(value)

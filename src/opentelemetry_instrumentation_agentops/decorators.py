@@ -1,0 +1,411 @@
+"""Decorators: ``@record_action``, ``@record_tool`` and ``@track_agent``.
+
+They work on sync, async, generator and async-generator functions. A call is
+one span, a child of the current span in the session's trace (or of the
+session's root), current while the function body runs. A generator's span
+covers its whole iteration: the span is made current around each step (attach
+and detach in the same frame, never a ``with`` block around ``yield``) and ends
+on exhaustion, error, ``close()`` or garbage collection. A decorated function
+that raises gets status ERROR and an exception event, the session's error count
+grows, and the exception propagates unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from opentelemetry import context, trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.trace import Status, StatusCode
+
+from . import attributes as attr
+from .config import settings
+from .content import capture, safe_str
+from .session import ACTION, ERROR, SESSION_KEY, TOOL, Session, current_session
+from .spans import AGENT_KEY, start_child_span
+
+logger = logging.getLogger("opentelemetry_instrumentation_agentops")
+F = TypeVar("F", bound=Callable[..., Any])
+AGENT_ID_ATTR = "agentops_agent_id"
+AGENT_NAME_ATTR = "agentops_agent_name"
+
+
+class _Spec:
+    """What a decorated function's spans look like; built once per decoration."""
+
+    __slots__ = ("agent", "arguments_key", "attributes", "func", "kind", "name", "result_key")
+
+    def __init__(self, func, name, attributes, kind, arguments_key, result_key, agent=None):
+        self.func = func
+        self.name = name
+        self.attributes = attributes
+        self.kind = kind
+        self.arguments_key = arguments_key
+        self.result_key = result_key
+        self.agent = agent  # (id, name) for @track_agent functions
+
+
+class _Call:
+    """One traced call: its span, its session and the context it runs in."""
+
+    __slots__ = ("context", "session", "span", "spec")
+
+    def __init__(self, spec: _Spec, args: tuple, kwargs: dict) -> None:
+        session = kwargs.pop("session") if isinstance(kwargs.get("session"), Session) else None
+        session = session or current_session()
+        attributes = dict(spec.attributes)
+        agent = spec.agent or _agent_of(args)
+        if agent is not None:
+            attributes[attr.AGENT_ID], attributes[attr.AGENT_NAME] = agent
+        if settings.capture_content:
+            capture(attributes, spec.arguments_key, _bound_arguments(spec.func, args, kwargs))
+        span, parent = start_child_span(spec.name, attributes, session)
+        ctx = trace.set_span_in_context(span, parent)
+        if session is not None and parent.get(SESSION_KEY) is not session:
+            ctx = context.set_value(SESSION_KEY, session, ctx)
+        if agent is not None:
+            ctx = context.set_value(AGENT_KEY, agent, ctx)
+        self.spec, self.span, self.session, self.context = spec, span, session, ctx
+
+    def finish(self, error: BaseException | None = None, result: Any = None) -> None:
+        try:
+            span, session = self.span, self.session
+            if error is not None:
+                span.record_exception(error)
+                span.set_status(
+                    Status(StatusCode.ERROR, f"{type(error).__name__}: {safe_str(error)}")
+                )
+                span.set_attribute(attr.ERROR_TYPE, type(error).__qualname__)
+            elif result is not None and settings.capture_content:
+                span.set_attribute(self.spec.result_key, _json(result))
+            span.end()
+            if session is not None and session.is_running:
+                if self.spec.kind is not None:
+                    session.count(self.spec.kind)
+                if error is not None:
+                    session.count(ERROR)
+        except Exception:  # telemetry never breaks the application
+            logger.debug("could not end the span of %s", self.spec.name, exc_info=True)
+
+
+def _begin(spec: _Spec, args: tuple, kwargs: dict) -> _Call | None:
+    if not is_instrumentation_enabled():
+        return None
+    try:
+        return _Call(spec, args, kwargs)
+    except Exception:
+        logger.debug("could not start the span of %s", spec.name, exc_info=True)
+        return None
+
+
+def _traced(spec: _Spec) -> Callable[..., Any]:
+    """Wrap ``spec.func`` with the wrapper that fits its kind of function."""
+    func = spec.func
+    if inspect.isasyncgenfunction(func):
+
+        @functools.wraps(func)
+        def async_gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            call = _begin(spec, args, kwargs)
+            agen = func(*args, **kwargs)
+            return agen if call is None else _TracedAsyncGenerator(agen, call)
+
+        return async_gen_wrapper
+    if inspect.isgeneratorfunction(func):
+
+        @functools.wraps(func)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            call = _begin(spec, args, kwargs)
+            gen = func(*args, **kwargs)
+            return gen if call is None else _TracedGenerator(gen, call)
+
+        return gen_wrapper
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            call = _begin(spec, args, kwargs)
+            if call is None:
+                return await func(*args, **kwargs)
+            token = context.attach(call.context)
+            try:
+                result = await func(*args, **kwargs)
+            except BaseException as error:
+                call.finish(error)
+                raise
+            finally:
+                context.detach(token)
+            call.finish(result=result)
+            return result
+
+        return async_wrapper
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        call = _begin(spec, args, kwargs)
+        if call is None:
+            return func(*args, **kwargs)
+        token = context.attach(call.context)
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as error:
+            call.finish(error)
+            raise
+        finally:
+            context.detach(token)
+        call.finish(result=result)
+        return result
+
+    return wrapper
+
+
+class _TracedGenerator:
+    """A generator whose span covers its whole iteration."""
+
+    __slots__ = ("__weakref__", "_call", "_gen")
+
+    def __init__(self, gen: Any, call: _Call) -> None:
+        self._gen, self._call = gen, call
+
+    def __iter__(self) -> _TracedGenerator:
+        return self
+
+    def __next__(self) -> Any:
+        return self._step(self._gen.send, None)
+
+    def send(self, value: Any) -> Any:
+        return self._step(self._gen.send, value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._step(self._gen.throw, *args)
+
+    def close(self) -> None:
+        try:
+            self._step(self._gen.close)
+        finally:
+            self._end()
+
+    def _step(self, method: Callable[..., Any], *args: Any) -> Any:
+        call = self._call
+        if call is None:
+            return method(*args)
+        token = context.attach(call.context)
+        try:
+            return method(*args)
+        except StopIteration as stop:
+            self._end(result=stop.value)
+            raise
+        except BaseException as error:
+            self._end(error)
+            raise
+        finally:
+            context.detach(token)
+
+    def _end(self, error: BaseException | None = None, result: Any = None) -> None:
+        call, self._call = self._call, None
+        if call is not None:
+            call.finish(error, result)
+
+    def __del__(self) -> None:
+        self._end()
+
+    def __getattr__(self, name: str) -> Any:  # gi_frame, gi_running, ...
+        return getattr(self._gen, name)
+
+
+class _TracedAsyncGenerator:
+    """An async generator whose span covers its whole iteration."""
+
+    __slots__ = ("__weakref__", "_agen", "_call")
+
+    def __init__(self, agen: Any, call: _Call) -> None:
+        self._agen, self._call = agen, call
+
+    def __aiter__(self) -> _TracedAsyncGenerator:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._step(self._agen.asend, None)
+
+    async def asend(self, value: Any) -> Any:
+        return await self._step(self._agen.asend, value)
+
+    async def athrow(self, *args: Any) -> Any:
+        return await self._step(self._agen.athrow, *args)
+
+    async def aclose(self) -> None:
+        try:
+            await self._step(self._agen.aclose)
+        finally:
+            self._end()
+
+    async def _step(self, method: Callable[..., Any], *args: Any) -> Any:
+        call = self._call
+        if call is None:
+            return await method(*args)
+        token = context.attach(call.context)
+        try:
+            return await method(*args)
+        except StopAsyncIteration:
+            self._end()
+            raise
+        except BaseException as error:
+            self._end(error)
+            raise
+        finally:
+            context.detach(token)
+
+    def _end(self, error: BaseException | None = None, result: Any = None) -> None:
+        call, self._call = self._call, None
+        if call is not None:
+            call.finish(error, result)
+
+    def __del__(self) -> None:
+        self._end()
+
+    def __getattr__(self, name: str) -> Any:  # ag_frame, ag_running, ...
+        return getattr(self._agen, name)
+
+
+def _agent_of(args: tuple) -> tuple[str, str] | None:
+    """The ``@track_agent`` instance a method runs on, if any."""
+    if args:
+        agent_id = getattr(args[0], AGENT_ID_ATTR, None)
+        if agent_id is not None:
+            return str(agent_id), safe_str(getattr(args[0], AGENT_NAME_ATTR, ""), 200)
+    agent = context.get_value(AGENT_KEY)
+    return agent
+
+
+def _bound_arguments(func: Callable[..., Any], args: tuple, kwargs: dict) -> dict[str, Any]:
+    try:
+        bound = inspect.signature(func).bind_partial(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+    except (TypeError, ValueError):
+        arguments = {"args": list(args), "kwargs": kwargs}
+    arguments.pop("self", None)
+    return arguments
+
+
+def _json(value: Any) -> str:
+    from .content import to_json
+
+    return to_json(value)
+
+
+def _decorator(
+    name: Any, describe: Callable[[str], tuple[str, dict[str, Any], int | None]], keys: tuple
+) -> Any:
+    """Serve both ``@deco`` and ``@deco(name)``."""
+
+    def decorate(func: F) -> F:
+        label = name if isinstance(name, str) and name else func.__name__
+        span_name, attributes, kind = describe(label)
+        return _traced(_Spec(func, span_name, attributes, kind, *keys))  # type: ignore[return-value]
+
+    if callable(name) and not isinstance(name, str):
+        func, name = name, None
+        return decorate(func)
+    return decorate
+
+
+def record_action(event_name: str | None = None) -> Any:
+    """Record each call as an ``action {name}`` span (AgentOps' ActionEvent)."""
+    return _decorator(
+        event_name,
+        lambda label: (
+            f"action {label}",
+            {attr.EVENT_TYPE: "actions", attr.ACTION_TYPE: label},
+            ACTION,
+        ),
+        (attr.EVENT_PARAMS, attr.EVENT_RETURNS),
+    )
+
+
+def record_tool(tool_name: str | None = None) -> Any:
+    """Record each call as an ``execute_tool {name}`` span (AgentOps' ToolEvent)."""
+    return _decorator(
+        tool_name,
+        lambda label: (
+            f"execute_tool {label}",
+            {
+                attr.EVENT_TYPE: "tools",
+                attr.OPERATION_NAME: attr.OP_EXECUTE_TOOL,
+                attr.TOOL_NAME: label,
+            },
+            TOOL,
+        ),
+        (attr.TOOL_CALL_ARGUMENTS, attr.TOOL_CALL_RESULT),
+    )
+
+
+def track_agent(name: str | None = None) -> Any:
+    """Track an agent: a class (one ``create_agent`` span per instance) or a function."""
+
+    def decorate(target: Any) -> Any:
+        label = name if isinstance(name, str) and name else getattr(target, "__name__", "agent")
+        if inspect.isclass(target):
+            return _track_agent_class(target, name if isinstance(name, str) else None)
+        agent = (str(uuid.uuid4()), safe_str(label, 200))
+        attributes = {
+            attr.OPERATION_NAME: attr.OP_INVOKE_AGENT,
+            attr.AGENT_ID: agent[0],
+            attr.AGENT_NAME: agent[1],
+        }
+        spec = _Spec(
+            target,
+            f"invoke_agent {label}",
+            attributes,
+            None,
+            attr.EVENT_PARAMS,
+            attr.EVENT_RETURNS,
+            agent,
+        )
+        return _traced(spec)
+
+    if callable(name) and not isinstance(name, str):
+        target, name = name, None
+        return decorate(target)
+    return decorate
+
+
+def _track_agent_class(cls: type, name: str | None) -> type:
+    original_init = cls.__init__
+
+    @functools.wraps(original_init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        given = kwargs.pop("agentops_name", None)
+        original_init(self, *args, **kwargs)
+        try:
+            agent_name = given or name or getattr(self, "role", None) or cls.__name__
+            agent_id = str(uuid.uuid4())
+            setattr(self, AGENT_ID_ATTR, agent_id)
+            setattr(self, AGENT_NAME_ATTR, safe_str(agent_name, 200))
+            create_agent_span(agent_id, safe_str(agent_name, 200))
+        except Exception:
+            logger.warning(
+                "Failed to track an agent with the @track_agent decorator.", exc_info=True
+            )
+
+    cls.__init__ = __init__  # type: ignore[misc]
+    return cls
+
+
+def create_agent_span(agent_id: str, agent_name: str, session: Session | None = None) -> None:
+    """An instant ``create_agent {name}`` span in the current session."""
+    if not is_instrumentation_enabled():
+        return
+    attributes = {
+        attr.OPERATION_NAME: attr.OP_CREATE_AGENT,
+        attr.AGENT_ID: agent_id,
+        attr.AGENT_NAME: agent_name,
+    }
+    span, _ = start_child_span(
+        f"create_agent {agent_name}", attributes, session or current_session()
+    )
+    span.end()

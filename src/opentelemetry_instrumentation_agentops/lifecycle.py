@@ -1,0 +1,170 @@
+"""Process lifecycle: exit, uncaught exceptions, SIGTERM and fork (design.md section 6).
+
+- At normal exit, running sessions end Indeterminate. The handler runs from
+  ``threading``'s exit hook, which Python calls before ``atexit`` handlers, so
+  the spans reach the SDK before its own ``atexit`` shutdown, whenever the
+  TracerProvider was created.
+- An uncaught exception in the main thread ends them Fail with the exception
+  recorded; one in a worker thread is recorded as an error of that thread's
+  session.
+- SIGTERM with its default action (checked when ``init()`` or the instrumentor
+  runs in the main thread): sessions end Fail, are flushed with a bound, and the
+  process then dies of SIGTERM as it would have. A handler the application
+  installed is left alone.
+- In a forked child the parent's sessions are forgotten, never ended or
+  re-exported; the child's own sessions work.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from .end_state import EndState
+from .session import Session, active_sessions, current_session, forget_inherited_sessions
+from .tracing import current_provider
+
+logger = logging.getLogger("opentelemetry_instrumentation_agentops")
+EXIT_REASON = "the process exited before the session ended"
+FLUSH_TIMEOUT_MILLIS = 5000
+
+_installed = False
+_sigterm_installed = False
+_previous_excepthook = sys.excepthook
+_previous_thread_excepthook = threading.excepthook
+
+
+def install_exit_handlers() -> None:
+    """Idempotent; called by every session start, so it costs one check."""
+    global _installed, _previous_excepthook, _previous_thread_excepthook
+    if _installed:
+        return
+    _installed = True
+    try:
+        threading._register_atexit(end_sessions_at_exit)  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):  # no hook, or already shutting down
+        atexit.register(end_sessions_at_exit)
+    _previous_excepthook = sys.excepthook
+    sys.excepthook = _excepthook
+    _previous_thread_excepthook = threading.excepthook
+    threading.excepthook = _thread_excepthook
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=forget_inherited_sessions)
+
+
+def end_sessions(end_state: EndState, reason: str, exception: BaseException | None = None) -> int:
+    """End every running session; returns how many were ended."""
+    sessions = active_sessions()
+    for session in sessions:
+        try:
+            session.end(end_state, reason, exception=exception)
+        except Exception:
+            logger.debug("could not end %r", session, exc_info=True)
+    return len(sessions)
+
+
+def flush(timeout_millis: int = FLUSH_TIMEOUT_MILLIS) -> None:
+    force_flush = getattr(current_provider(), "force_flush", None)
+    if force_flush is not None:
+        try:
+            force_flush(timeout_millis)
+        except Exception:
+            logger.debug("force_flush failed", exc_info=True)
+
+
+def end_sessions_at_exit() -> None:
+    ended = _end_process_session()
+    if end_sessions(EndState.INDETERMINATE, EXIT_REASON) or ended:
+        flush()
+
+
+# -- the instrumentor's process-wide session ---------------------------------
+
+_process_session: Session | None = None
+_exit_status: Any = None
+_original_exit = sys.exit
+
+
+def process_session() -> Session | None:
+    session = _process_session
+    return session if session is not None and session.is_running else None
+
+
+def set_process_session(session: Session) -> None:
+    """Own ``session`` until exit; ``sys.exit`` is wrapped to learn the exit status."""
+    global _process_session
+    _process_session = session
+    if sys.exit is _original_exit:
+        sys.exit = _exit
+
+
+def restore_exit() -> None:
+    if sys.exit is _exit:
+        sys.exit = _original_exit
+
+
+def _exit(status: Any = None) -> None:
+    global _exit_status
+    _exit_status = status
+    _original_exit(status)
+
+
+def _end_process_session() -> bool:
+    session = process_session()
+    if session is None:
+        return False
+    if _exit_status is None or _exit_status == 0:
+        session.end(EndState.SUCCESS, "the process exited normally")
+    else:
+        session.end(EndState.FAIL, f"the process exited with status {_exit_status!r}")
+    return True
+
+
+def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+    _previous_excepthook(exc_type, exc, tb)  # the traceback first, then the export
+    try:
+        if end_sessions(EndState.FAIL, f"uncaught {exc_type.__name__}: {exc}", exc):
+            flush()
+    except Exception:
+        pass
+
+
+def _thread_excepthook(args: Any) -> None:
+    try:
+        session = current_session()
+        if session is not None and args.exc_value is not None:
+            from .events import ErrorEvent
+
+            session.record(ErrorEvent(exception=args.exc_value))
+    except Exception:
+        pass
+    _previous_thread_excepthook(args)
+
+
+def install_sigterm_handler() -> bool:
+    """End sessions on SIGTERM, if SIGTERM still has its default action."""
+    global _sigterm_installed
+    if _sigterm_installed or threading.current_thread() is not threading.main_thread():
+        return _sigterm_installed
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return False
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not the main interpreter, or no signals here
+        return False
+    _sigterm_installed = True
+    return True
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    try:
+        end_sessions(EndState.FAIL, "the process was terminated by SIGTERM")
+        flush()
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -1,0 +1,73 @@
+"""The SDK pipeline ``init()`` sets up when the application has none.
+
+It is created only while the global provider is still the API's proxy: a
+provider set by the application or by ``opentelemetry-instrument`` is never
+replaced. The exporter follows the standard ``OTEL_*`` variables (default:
+OTLP over HTTP to localhost:4318).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+
+from .config import env_flag
+
+logger = logging.getLogger("opentelemetry_instrumentation_agentops")
+
+
+def is_configured() -> bool:
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
+def configure_default_provider(
+    exporter: Any = None, endpoint: str | None = None, service_name: str | None = None
+) -> Any:
+    """The global provider, after creating an SDK one if none is configured yet."""
+    if is_configured():
+        if exporter is not None or endpoint is not None:
+            logger.warning(
+                "A TracerProvider is already configured, so init() did not add the given "
+                "exporter; add it to your provider, or pass tracer_provider= instead."
+            )
+        return trace.get_tracer_provider()
+    if env_flag("OTEL_SDK_DISABLED"):
+        return trace.get_tracer_provider()
+    resource = Resource.create({SERVICE_NAME: service_name} if service_name else {})
+    provider = TracerProvider(resource=resource)
+    exporter = exporter if exporter is not None else exporter_from_env(endpoint)
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return trace.get_tracer_provider()
+
+
+def exporter_from_env(endpoint: str | None = None) -> Any:
+    """The exporter the standard variables ask for: otlp (default), console or none."""
+    names = os.environ.get("OTEL_TRACES_EXPORTER", "otlp").lower()
+    if "none" in names:
+        return None
+    if "console" in names and "otlp" not in names:
+        return ConsoleSpanExporter()
+    protocol = (
+        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "http/protobuf"
+    )
+    if protocol.strip().lower() == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(endpoint=endpoint)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+        OTLPSpanExporter as HTTPSpanExporter,
+    )
+
+    if endpoint and not endpoint.rstrip("/").endswith("/v1/traces"):
+        endpoint = endpoint.rstrip("/") + "/v1/traces"
+    return HTTPSpanExporter(endpoint=endpoint)

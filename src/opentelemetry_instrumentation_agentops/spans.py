@@ -1,0 +1,190 @@
+"""From events to spans (design.md section 4).
+
+An event span is a child of the current span when that span belongs to the
+session's trace, else a child of the session's root. An event with no session
+is still exported, as a span of its own, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from opentelemetry import context, trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+
+from . import attributes as attr
+from .content import capture, safe_str
+from .errors import InvalidArgumentError, report
+from .events import ActionEvent, ErrorEvent, Event, EventType, LLMEvent, ToolEvent, now_iso
+from .session import ACTION, ERROR, LLM, TOOL, Session
+from .tracing import get_tracer
+
+AGENT_KEY = context.create_key("agentops-agent")
+_SPAN_CONTEXT = "_agentops_span_context"
+_KIND_BY_TYPE = {
+    EventType.LLM: LLM,
+    EventType.TOOL: TOOL,
+    EventType.ACTION: ACTION,
+    EventType.ERROR: ERROR,
+}
+
+
+def parent_context(session: Session | None) -> Context:
+    current = context.get_current()
+    if session is None:
+        return current
+    if trace.get_current_span(current).get_span_context().trace_id == session.trace_id:
+        return current
+    return session.context
+
+
+def start_child_span(
+    name: str,
+    attributes: dict[str, Any],
+    session: Session | None,
+    start_time: int | None = None,
+    links: list[Link] | None = None,
+) -> tuple[trace.Span, Context]:
+    """Start a span of ``session`` (or a span of its own); returns it and its parent context."""
+    parent = parent_context(session)
+    if session is not None:
+        attributes[attr.SESSION_ID] = session.session_id
+    agent = parent.get(AGENT_KEY)
+    if agent is not None and attr.AGENT_ID not in attributes:
+        attributes[attr.AGENT_ID], attributes[attr.AGENT_NAME] = agent
+    span = get_tracer().start_span(
+        name, parent, SpanKind.INTERNAL, attributes, links, start_time=start_time
+    )
+    return span, parent
+
+
+def record_event(event: Any, session: Session | None) -> None:
+    """Export ``event`` as one span of ``session`` and add it to the session's totals."""
+    if not isinstance(event, Event):
+        report(
+            InvalidArgumentError,
+            f"record() takes an event (ActionEvent, LLMEvent, ToolEvent, ErrorEvent), got "
+            f"{type(event).__name__}; it was recorded as an ActionEvent.",
+        )
+        event = ActionEvent(action_type=type(event).__name__, logs=event)
+    if event.end_timestamp is None:
+        event.end_timestamp = now_iso()
+    if session is not None and event.session_id is None:
+        event.session_id = session.session_id
+    name, attributes, kind = _describe(event)
+    start = _ns(event.init_timestamp)
+    end = _ns(event.end_timestamp)
+    links = _trigger_link(event)
+    span, _ = start_child_span(name, attributes, session, start, links)
+    if isinstance(event, ErrorEvent):
+        _mark_error(span, event, start)
+    _remember_span(event, span)
+    span.end(max(end, start) if end and start else end)
+    if session is not None and kind is not None and not session._ended:
+        if kind == LLM:
+            session.count(LLM, event.prompt_tokens, event.completion_tokens, event.cost)
+        else:
+            session.count(kind)
+
+
+def _describe(event: Event) -> tuple[str, dict[str, Any], int | None]:
+    event_type = safe_str(event.event_type, 100)
+    attributes: dict[str, Any] = {
+        attr.EVENT_ID: safe_str(event.id, 100),
+        attr.EVENT_TYPE: event_type,
+    }
+    if event.agent_id is not None:
+        attributes[attr.AGENT_ID] = safe_str(event.agent_id, 100)
+    if isinstance(event, LLMEvent):
+        return _describe_llm(event, attributes)
+    if isinstance(event, ToolEvent):
+        tool = safe_str(event.name, 200) if event.name is not None else None
+        attributes[attr.OPERATION_NAME] = attr.OP_EXECUTE_TOOL
+        if tool:
+            attributes[attr.TOOL_NAME] = tool
+        capture(attributes, attr.TOOL_CALL_ARGUMENTS, event.params)
+        capture(attributes, attr.TOOL_CALL_RESULT, event.returns)
+        capture(attributes, attr.EVENT_LOGS, event.logs)
+        return (f"execute_tool {tool}" if tool else "execute_tool"), attributes, TOOL
+    if isinstance(event, ErrorEvent):
+        error_type = safe_str(event.error_type or "Error", 200)
+        attributes[attr.ERROR_TYPE] = error_type
+        if event.code is not None:
+            attributes[attr.ERROR_CODE] = safe_str(event.code, 200)
+        capture(attributes, attr.ERROR_DETAILS, event.details)
+        capture(attributes, attr.EVENT_LOGS, event.logs)
+        return f"error {error_type}", attributes, ERROR
+    action = getattr(event, "action_type", None)
+    if action is None and event_type != EventType.ACTION:
+        action = event_type
+    if action is not None:
+        action = safe_str(action, 200)
+        attributes[attr.ACTION_TYPE] = action
+    capture(attributes, attr.EVENT_PARAMS, event.params)
+    capture(attributes, attr.EVENT_RETURNS, event.returns)
+    capture(attributes, attr.EVENT_LOGS, getattr(event, "logs", None))
+    capture(attributes, attr.ACTION_SCREENSHOT, getattr(event, "screenshot", None))
+    kind = ACTION if isinstance(event, ActionEvent) else _KIND_BY_TYPE.get(event_type, ACTION)
+    return (f"action {action}" if action else "action"), attributes, kind
+
+
+def _describe_llm(event: LLMEvent, attributes: dict[str, Any]) -> tuple[str, dict, int]:
+    model = safe_str(event.model, 200) if event.model is not None else None
+    attributes[attr.OPERATION_NAME] = attr.OP_CHAT
+    if model:
+        attributes[attr.REQUEST_MODEL] = model
+    for key, value in (
+        (attr.INPUT_TOKENS, event.prompt_tokens),
+        (attr.OUTPUT_TOKENS, event.completion_tokens),
+    ):
+        if isinstance(value, int) and not isinstance(value, bool):
+            attributes[key] = value
+    if isinstance(event.cost, (int, float)) and not isinstance(event.cost, bool):
+        attributes[attr.LLM_COST] = float(event.cost)
+    if event.thread_id is not None:
+        attributes[attr.LLM_THREAD_ID] = safe_str(event.thread_id, 100)
+    capture(attributes, attr.INPUT_MESSAGES, event.prompt)
+    capture(attributes, attr.OUTPUT_MESSAGES, event.completion)
+    capture(attributes, attr.EVENT_PARAMS, event.params)
+    return (f"chat {model}" if model else "chat"), attributes, LLM
+
+
+def _mark_error(span: trace.Span, event: ErrorEvent, timestamp: int | None) -> None:
+    details = None if event.details is None else safe_str(event.details)
+    span.set_status(Status(StatusCode.ERROR, details))
+    if isinstance(event.exception, BaseException):
+        span.record_exception(event.exception, timestamp=timestamp)
+    else:
+        exception_attributes = {"exception.type": safe_str(event.error_type or "Error", 200)}
+        if details is not None:
+            exception_attributes["exception.message"] = details
+        span.add_event("exception", exception_attributes, timestamp)
+
+
+def _trigger_link(event: Event) -> list[Link] | None:
+    trigger = getattr(event, "trigger_event", None)
+    span_context = getattr(trigger, _SPAN_CONTEXT, None)
+    return [Link(span_context)] if span_context is not None else None
+
+
+def _remember_span(event: Event, span: trace.Span) -> None:
+    try:
+        setattr(event, _SPAN_CONTEXT, span.get_span_context())
+    except Exception:  # a frozen or slotted subclass: no link, nothing else lost
+        pass
+
+
+def _ns(timestamp: Any) -> int | None:
+    """Nanoseconds since the epoch for an ISO string, a datetime or a number of seconds."""
+    try:
+        if isinstance(timestamp, str):
+            return int(datetime.fromisoformat(timestamp).timestamp() * 1e9)
+        if isinstance(timestamp, datetime):
+            return int(timestamp.timestamp() * 1e9)
+        if isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool):
+            return int(timestamp * 1e9) if timestamp < 1e11 else int(timestamp)
+    except (ValueError, OverflowError, OSError):
+        pass
+    return None

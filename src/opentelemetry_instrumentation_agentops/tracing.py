@@ -1,0 +1,119 @@
+"""The tracer every session and event span is made with.
+
+The tracer follows the provider in use (an explicit one from ``init()`` or
+``instrument()``, else the global one) and is cached per provider, so the hot
+path pays one identity check. On the SDK the tracer's id generator is wrapped
+so a session can be started on a trace id chosen in advance: a continued
+session (``inherited_session_id``) keeps its trace id and is still a root.
+"""
+
+from __future__ import annotations
+
+import random
+from contextvars import ContextVar
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, Span, SpanKind
+
+from .config import settings
+from .version import __version__
+
+TRACER_NAME = "opentelemetry_instrumentation_agentops"
+
+_chosen_trace_id: ContextVar[int] = ContextVar("agentops_chosen_trace_id", default=0)
+
+
+class _ChoosableIds:
+    """Delegates to the provider's id generator unless a trace id was chosen."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def generate_span_id(self) -> int:
+        return self._inner.generate_span_id()
+
+    def generate_trace_id(self) -> int:
+        return _chosen_trace_id.get() or self._inner.generate_trace_id()
+
+    def new_trace_id(self) -> int:
+        return self._inner.generate_trace_id()
+
+    def __getattr__(self, name: str) -> Any:  # is_trace_id_random() and what comes next
+        return getattr(self._inner, name)
+
+
+class _TracerCache:
+    provider: object = None
+    tracer: trace.Tracer = trace.NoOpTracer()
+    ids: _ChoosableIds | None = None
+
+
+_cache = _TracerCache()
+
+
+def current_provider() -> object:
+    return settings.tracer_provider or trace.get_tracer_provider()
+
+
+def get_tracer() -> trace.Tracer:
+    provider = current_provider()
+    if provider is not _cache.provider:
+        _refresh(provider)
+    return _cache.tracer
+
+
+def _refresh(provider: Any) -> None:
+    tracer = provider.get_tracer(TRACER_NAME, __version__)
+    ids = None
+    inner = getattr(tracer, "id_generator", None)
+    if inner is not None and hasattr(inner, "generate_trace_id"):
+        ids = _ChoosableIds(inner)
+        tracer.id_generator = ids
+    _cache.tracer, _cache.ids, _cache.provider = tracer, ids, provider
+    from .processor import attach_processor  # late import: processor imports session
+
+    attach_processor(provider)
+
+
+def choose_trace_id() -> int:
+    """A fresh trace id, from the provider's own generator when it has one."""
+    get_tracer()
+    ids = _cache.ids
+    return ids.new_trace_id() if ids is not None else random.getrandbits(128) or 1
+
+
+def start_root_span(
+    name: str,
+    attributes: dict[str, Any],
+    links: list[Link] | None,
+    trace_id: int,
+    parent: Context | None = None,
+) -> Span:
+    """Start a session's root span on ``trace_id``.
+
+    With ``parent`` (a remote span from a traceparent) the span continues that
+    trace as the remote span's child instead.
+    """
+    tracer = get_tracer()
+    if parent is None and _cache.ids is None:
+        # Not the SDK: a chosen trace id can only be carried by a remote parent.
+        parent = remote_parent(trace_id)
+    if parent is not None:
+        return tracer.start_span(name, parent, SpanKind.INTERNAL, attributes, links)
+    token = _chosen_trace_id.set(trace_id)
+    try:
+        return tracer.start_span(name, Context(), SpanKind.INTERNAL, attributes, links)
+    finally:
+        _chosen_trace_id.reset(token)
+
+
+def remote_parent(trace_id: int, span_id: int = 0) -> Context:
+    span_context = trace.SpanContext(
+        trace_id,
+        span_id or random.getrandbits(64) or 1,
+        is_remote=True,
+        trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
+    )
+    return trace.set_span_in_context(trace.NonRecordingSpan(span_context), Context())
