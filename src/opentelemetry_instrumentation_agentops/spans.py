@@ -7,6 +7,7 @@ is still exported, as a span of its own, so nothing is lost.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -170,10 +171,9 @@ def _trigger_link(event: Event) -> list[Link] | None:
 
 
 def _remember_span(event: Event, span: trace.Span) -> None:
-    try:
+    # A frozen or slotted subclass cannot keep it: no link then, nothing else lost.
+    with contextlib.suppress(Exception):
         setattr(event, _SPAN_CONTEXT, span.get_span_context())
-    except Exception:  # a frozen or slotted subclass: no link, nothing else lost
-        pass
 
 
 def _ns(timestamp: Any) -> int | None:
