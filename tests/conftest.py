@@ -61,8 +61,11 @@ def spans() -> Spans:
 @pytest.fixture(autouse=True)
 def clean_state(monkeypatch):
     """No session, no span and the environment's settings before each test."""
-    for name in ("OTEL_INSTRUMENTATION_AGENTOPS_STRICT", "AGENTOPS_DEFAULT_TAGS",
-                 "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"):
+    for name in (
+        "OTEL_INSTRUMENTATION_AGENTOPS_STRICT",
+        "AGENTOPS_DEFAULT_TAGS",
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings.load_env()
     settings.tracer_provider = None
