@@ -15,6 +15,7 @@ SUMMARY_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_SESSION_SUMMARY"
 CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 CONTENT_MAX_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_CONTENT_MAX_LENGTH"
 DEFAULT_TAGS_ENV = "AGENTOPS_DEFAULT_TAGS"
+DISABLED_ENV = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
 
 _TRUE = {"true", "1", "yes", "on"}
 _CONTENT_ON = {"true", "1", "span_only", "span_and_event"}
@@ -49,6 +50,8 @@ class Settings:
     default_tags: tuple[str, ...] = ()
     skip_auto_end_session: bool = False
     log_summary: bool = True
+    # OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names us: sessions still work, nothing is exported.
+    disabled: bool = False
     # An explicit provider from init()/instrument(); None means the global one.
     tracer_provider: object | None = field(default=None, repr=False)
 
@@ -60,6 +63,8 @@ class Settings:
         self.content_max_length = _env_int(CONTENT_MAX_ENV, DEFAULT_CONTENT_MAX_LENGTH)
         self.default_tags = split_tags(os.environ.get(DEFAULT_TAGS_ENV))
         self.log_summary = env_flag(SUMMARY_ENV, default=True)
+        disabled = {n.strip() for n in os.environ.get(DISABLED_ENV, "").split(",")}
+        self.disabled = bool(disabled & {"agentops", "*"})
 
 
 settings = Settings()

@@ -53,7 +53,12 @@ class _TracerCache:
 _cache = _TracerCache()
 
 
+_NO_OP_PROVIDER = trace.NoOpTracerProvider()
+
+
 def current_provider() -> object:
+    if settings.disabled:
+        return _NO_OP_PROVIDER
     return settings.tracer_provider or trace.get_tracer_provider()
 
 
