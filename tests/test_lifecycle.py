@@ -97,6 +97,34 @@ def test_exit_exports_sessions_when_provider_is_created_after_first_session(tmp_
     assert action["parent_span_id"] == root["span_id"]
 
 
+def test_exit_leaves_sessions_of_still_running_threads_to_those_threads(tmp_path):
+    # The main thread returns while a non-daemon worker still runs its session:
+    # the process has not exited yet, so the worker's own end state must win.
+    result = run_script(
+        tmp_path,
+        """
+        import threading
+
+        trace.set_tracer_provider(make_provider())
+        import opentelemetry_instrumentation_agentops as agentops
+
+        session = agentops.start_session(name="worker")
+
+        def work():
+            time.sleep(0.3)
+            session.record(agentops.ActionEvent(action_type="late"))
+            session.end_session("Success")
+
+        threading.Thread(target=work).start()
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    root = one_root(read_spans(tmp_path / "spans.jsonl"), "session worker")
+    assert root["attributes"][END_STATE] == "Success", root["attributes"]
+    assert root["attributes"]["agentops.session.actions"] == 1
+    assert "already ended" not in result.stderr
+
+
 # -- uncaught exception ----------------------------------------------------------
 
 
@@ -268,9 +296,9 @@ def test_end_session_does_not_wait_for_an_unreachable_collector(tmp_path):
 
         provider = make_provider()
         endpoint = f"http://127.0.0.1:{os.environ['CLOSED_PORT']}/v1/traces"
-        provider.add_span_processor(
-            BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint), schedule_delay_millis=50)
-        )
+        # A 2 s export timeout (default 10 s) only shortens the SDK's retries at exit.
+        otlp = OTLPSpanExporter(endpoint=endpoint, timeout=2)
+        provider.add_span_processor(BatchSpanProcessor(otlp, schedule_delay_millis=50))
         trace.set_tracer_provider(provider)
         import opentelemetry_instrumentation_agentops as agentops
 
@@ -319,7 +347,7 @@ def collector() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
     """An OTLP/HTTP collector on loopback: its base URL and the requests it received."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
     server.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", server.received
