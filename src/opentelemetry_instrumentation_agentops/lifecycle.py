@@ -46,7 +46,7 @@ def install_exit_handlers() -> None:
         return
     _installed = True
     try:
-        threading._register_atexit(end_sessions_at_exit)  # type: ignore[attr-defined]
+        threading._register_atexit(_register_last_atexit)  # type: ignore[attr-defined]
     except (AttributeError, RuntimeError):  # no hook, or already shutting down
         atexit.register(end_sessions_at_exit)
     _previous_excepthook = sys.excepthook
@@ -75,6 +75,16 @@ def flush(timeout_millis: int = FLUSH_TIMEOUT_MILLIS) -> None:
             force_flush(timeout_millis)
         except Exception:
             logger.debug("force_flush failed", exc_info=True)
+
+
+def _register_last_atexit() -> None:
+    """Python calls this before it joins non-daemon threads and before any ``atexit`` handler.
+
+    Registering here makes ours the last ``atexit`` handler, so it runs first: after
+    the threads finished their own sessions, before the SDK's shutdown, whenever the
+    TracerProvider was created.
+    """
+    atexit.register(end_sessions_at_exit)
 
 
 def end_sessions_at_exit() -> None:
@@ -161,10 +171,19 @@ def install_sigterm_handler() -> bool:
     return True
 
 
+def _end_terminated_sessions() -> None:
+    end_sessions(EndState.FAIL, "the process was terminated by SIGTERM")
+    flush()
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
+    # The handler interrupts the main thread anywhere, maybe holding a lock that ending
+    # a session needs: do the work in a thread and wait for it with a bound, so the
+    # process dies of SIGTERM in every case instead of deadlocking.
     try:
-        end_sessions(EndState.FAIL, "the process was terminated by SIGTERM")
-        flush()
+        worker = threading.Thread(target=_end_terminated_sessions, daemon=True)
+        worker.start()
+        worker.join(FLUSH_TIMEOUT_MILLIS / 1000 + 1)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)

@@ -114,7 +114,8 @@ class Session:
     def traceparent(self) -> str:
         """W3C ``traceparent`` of the root span, to continue the session elsewhere."""
         span_context = self.span.get_span_context()
-        return f"00-{self.trace_id:032x}-{span_context.span_id:016x}-01"
+        flags = int(span_context.trace_flags) if span_context.is_valid else 1
+        return f"00-{self.trace_id:032x}-{span_context.span_id:016x}-{flags:02x}"
 
     def record(self, event: Any) -> None:
         """Record an event (``ActionEvent``, ``LLMEvent``, ...) in this session."""
