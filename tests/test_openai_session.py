@@ -66,7 +66,9 @@ def test_failed_llm_call_counts_as_an_llm_call_and_an_error(server, instrumented
     client = _client(server)
     session = agentops.start_session()
     with pytest.raises(openai.InternalServerError):
-        client.chat.completions.create(model="fail-model", messages=[{"role": "user", "content": "x"}])
+        client.chat.completions.create(
+            model="fail-model", messages=[{"role": "user", "content": "x"}]
+        )
     analytics = session.end_session("Fail", "the model failed")
     assert analytics["LLM calls"] == 1
     assert analytics["Errors"] == 1
