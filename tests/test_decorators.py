@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import uuid
 
 import pytest
 from opentelemetry import trace
@@ -25,6 +26,8 @@ def test_record_action_sync(spans):
     span = spans.one("action plan")
     assert span.parent.span_id == session.span.get_span_context().span_id
     assert span.attributes["agentops.action.type"] == "plan"
+    assert span.attributes["agentops.event.type"] == "actions"
+    assert uuid.UUID(span.attributes["agentops.event.id"]).version == 4
     assert span.attributes["session.id"] == session.session_id
     assert spans.one("inside").parent.span_id == span.context.span_id
     assert session.get_analytics()["Actions"] == 1

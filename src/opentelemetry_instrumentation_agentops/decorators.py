@@ -26,6 +26,7 @@ from opentelemetry.trace import Status, StatusCode
 from . import attributes as attr
 from .config import settings
 from .content import capture, safe_str
+from .events import new_event_id
 from .session import ACTION, ERROR, SESSION_KEY, TOOL, Session, current_session
 from .spans import AGENT_KEY, start_child_span
 
@@ -59,10 +60,11 @@ class _Call:
         session = kwargs.pop("session") if isinstance(kwargs.get("session"), Session) else None
         session = session or current_session()
         attributes = dict(spec.attributes)
+        attributes[attr.EVENT_ID] = new_event_id()
         agent = spec.agent or _agent_of(args)
         if agent is not None:
             attributes[attr.AGENT_ID], attributes[attr.AGENT_NAME] = agent
-        if settings.capture_content:
+        if settings.capture_content and spec.func is not None:
             capture(attributes, spec.arguments_key, _bound_arguments(spec.func, args, kwargs))
         span, parent = start_child_span(spec.name, attributes, session)
         ctx = trace.set_span_in_context(span, parent)
@@ -103,14 +105,18 @@ def _begin(spec: _Spec, args: tuple, kwargs: dict) -> _Call | None:
         return None
 
 
-def _traced(spec: _Spec) -> Callable[..., Any]:
-    """Wrap ``spec.func`` with the wrapper that fits its kind of function."""
+def _traced(spec: _Spec, begin: Callable[..., Any] = _begin) -> Callable[..., Any]:
+    """Wrap ``spec.func`` with the wrapper that fits its kind of function.
+
+    ``begin(spec, args, kwargs)`` returns what a call runs in (``.context``,
+    ``.finish(error, result)``) or None; ``legacy.py`` passes one that starts a session.
+    """
     func = spec.func
     if inspect.isasyncgenfunction(func):
 
         @functools.wraps(func)
         def async_gen_wrapper(*args: Any, **kwargs: Any) -> Any:
-            call = _begin(spec, args, kwargs)
+            call = begin(spec, args, kwargs)
             agen = func(*args, **kwargs)
             return agen if call is None else _TracedAsyncGenerator(agen, call)
 
@@ -119,7 +125,7 @@ def _traced(spec: _Spec) -> Callable[..., Any]:
 
         @functools.wraps(func)
         def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
-            call = _begin(spec, args, kwargs)
+            call = begin(spec, args, kwargs)
             gen = func(*args, **kwargs)
             return gen if call is None else _TracedGenerator(gen, call)
 
@@ -128,7 +134,7 @@ def _traced(spec: _Spec) -> Callable[..., Any]:
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            call = _begin(spec, args, kwargs)
+            call = begin(spec, args, kwargs)
             if call is None:
                 return await func(*args, **kwargs)
             token = context.attach(call.context)
@@ -146,7 +152,7 @@ def _traced(spec: _Spec) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        call = _begin(spec, args, kwargs)
+        call = begin(spec, args, kwargs)
         if call is None:
             return func(*args, **kwargs)
         token = context.attach(call.context)
