@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 from types import SimpleNamespace
@@ -10,8 +11,10 @@ import pytest
 from conftest import LOGGER, PROVIDER, hex_trace
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import session as session_module
 from opentelemetry_instrumentation_agentops.config import SUMMARY_ENV, settings
+
+# By module path: the package namespace may also export a ``session`` decorator.
+session_module = importlib.import_module("opentelemetry_instrumentation_agentops.session")
 
 SUMMARY = re.compile(
     r"Session (?P<name>.+) ended (?P<state>\w+) \| Duration: (?P<duration>[^|]+) \| "
