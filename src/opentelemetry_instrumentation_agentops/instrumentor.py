@@ -16,10 +16,14 @@ import logging
 import os
 import sys
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from opentelemetry import context
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry.instrumentation.threading import ThreadingInstrumentor
+from opentelemetry.instrumentation.utils import unwrap
+from wrapt import wrap_function_wrapper
 
 from . import lifecycle
 from .config import AUTO_START_ENV, env_flag, settings
@@ -61,6 +65,8 @@ class AgentOpsInstrumentor(BaseInstrumentor):
         if not threading_instrumentor.is_instrumented_by_opentelemetry:
             threading_instrumentor.instrument()
             AgentOpsInstrumentor._threading_by_us = True
+        if hasattr(ThreadPoolExecutor, _START_WORKERS):
+            wrap_function_wrapper(ThreadPoolExecutor, _START_WORKERS, _start_in_empty_context)
         lifecycle.install_exit_handlers()
         lifecycle.install_sigterm_handler()
         from .compat import redirect_agentops
@@ -78,9 +84,28 @@ class AgentOpsInstrumentor(BaseInstrumentor):
 
             restore_agentops()
             lifecycle.restore_exit()
+            unwrap(ThreadPoolExecutor, _START_WORKERS)
             if AgentOpsInstrumentor._threading_by_us:
                 ThreadingInstrumentor().uninstrument()
                 AgentOpsInstrumentor._threading_by_us = False
             settings.tracer_provider = None
         except Exception:
             logger.warning("AgentOps uninstrumentation failed", exc_info=True)
+
+
+_START_WORKERS = "_adjust_thread_count"  # where ThreadPoolExecutor starts its worker threads
+
+
+def _start_in_empty_context(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    """Start pool workers outside the submitter's context.
+
+    The threading instrumentation gives a thread the context of its ``start()`` for its
+    whole life. A pool worker outlives the ``submit()`` that started it, so it would keep
+    that call's session (and span) alive until the pool shuts down. Tasks are unaffected:
+    each still runs in the context of its own ``submit()``.
+    """
+    token = context.attach(context.Context())
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        context.detach(token)
