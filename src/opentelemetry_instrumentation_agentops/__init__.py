@@ -26,8 +26,20 @@ Zero code: ``opentelemetry-instrument python agent.py`` loads
 ``AgentOpsInstrumentor().instrument()`` yourself.
 
 Decorators ``record_action``, ``record_tool`` and ``track_agent`` trace sync,
-async, generator and async-generator functions. Misuse never raises (one
-warning through the ``opentelemetry_instrumentation_agentops`` logger) unless
+async, generator and async-generator functions.
+
+AgentOps 0.4 code runs too: ``start_trace``/``end_trace`` (a session is the
+``TraceContext``), ``update_trace_metadata``, ``TraceState`` and the decorators
+``trace``, ``session``, ``agent``, ``tool``, ``workflow``, ``task``,
+``operation``, ``guardrail`` (see ``legacy.py`` and ``entities.py``), as do the
+0.3 extras ``record_function``, ``create_agent`` and ``get_api_key``. With the
+instrumentor active, the real ``agentops`` package is redirected onto this
+engine (see ``compat``). Note: the ``session`` attribute of this package is the
+0.4 decorator: reach the engine module through ``sys.modules`` or ``from
+.session import ...``, never as an attribute of the package.
+
+Misuse never raises (one warning through the
+``opentelemetry_instrumentation_agentops`` logger) unless
 strict mode is on (``strict=True`` or ``OTEL_INSTRUMENTATION_AGENTOPS_STRICT``).
 
 API
@@ -46,6 +58,17 @@ from .api import (
 )
 from .decorators import record_action, record_tool, track_agent
 from .end_state import EndState
+from .entities import (
+    agent,
+    guardrail,
+    operation,
+    session,
+    task,
+    tool,
+    trace,
+    track_endpoint,
+    workflow,
+)
 from .errors import (
     AgentOpsError,
     AmbiguousSessionError,
@@ -56,10 +79,31 @@ from .errors import (
 )
 from .events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
 from .instrumentor import AgentOpsInstrumentor
+from .legacy import (
+    ERROR,
+    SUCCESS,
+    UNSET,
+    StatusCode,
+    TraceContext,
+    TraceState,
+    create_agent,
+    end_trace,
+    get_api_key,
+    get_session,
+    record_function,
+    set_api_key,
+    set_parent_key,
+    start_trace,
+    track_tool,
+    update_trace_metadata,
+)
 from .session import Session, start_session
 from .version import __version__
 
 __all__ = [
+    "ERROR",
+    "SUCCESS",
+    "UNSET",
     "ActionEvent",
     "AgentOpsError",
     "AgentOpsInstrumentor",
@@ -73,18 +117,40 @@ __all__ = [
     "NoSessionError",
     "Session",
     "SessionEndedError",
+    "StatusCode",
     "ToolEvent",
+    "TraceContext",
+    "TraceState",
     "__version__",
     "add_tags",
+    "agent",
+    "create_agent",
     "end_all_sessions",
     "end_session",
+    "end_trace",
     "get_active_sessions",
+    "get_api_key",
     "get_current_session",
+    "get_session",
+    "guardrail",
     "init",
+    "operation",
     "record",
     "record_action",
+    "record_function",
     "record_tool",
+    "session",
+    "set_api_key",
+    "set_parent_key",
     "set_tags",
     "start_session",
+    "start_trace",
+    "task",
+    "tool",
+    "trace",
     "track_agent",
+    "track_endpoint",
+    "track_tool",
+    "update_trace_metadata",
+    "workflow",
 ]

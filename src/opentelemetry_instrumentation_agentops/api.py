@@ -69,6 +69,10 @@ def init(
         dict.fromkeys(settings.default_tags + tuple(normalize_tags(given_tags)))
     )
     settings.skip_auto_end_session = bool(skip_auto_end_session)
+    if api_key is not None:
+        settings.api_key = api_key
+    if legacy.get("parent_key") is not None:
+        settings.parent_key = legacy["parent_key"]
     if tracer_provider is not None:
         settings.tracer_provider = tracer_provider
     else:
@@ -109,15 +113,29 @@ def resolve_session(action: str, method: str) -> Session | None:
 
 
 def end_session(
-    end_state: Any = EndState.SUCCESS,
+    end_state: Any = None,
+    /,
     end_state_reason: str | None = None,
     *,
     session: Session | None = None,
     **legacy: Any,
 ) -> dict[str, Any] | None:
-    """End ``session``, or the current session; returns its analytics."""
-    if isinstance(end_state, Session):  # AgentOps 0.4: end_session(session)
-        session, end_state = end_state, legacy.pop("end_state", EndState.SUCCESS)
+    """End ``session``, or the current session; returns its analytics.
+
+    ``end_state`` defaults to Success. The first parameter is positional-only so
+    every AgentOps calling pattern works: ``end_session("Fail")``,
+    ``end_session(end_state="Fail", is_auto_end=True)``, ``end_session(session)``,
+    ``end_session(session, end_state="Success")`` and 0.4's
+    ``end_session(session_or_status=...)``. Other keywords (``video``, ...) are
+    kept on the root span as ``agentops.legacy.*`` attributes.
+    """
+    end_state = legacy.pop("session_or_status", end_state)
+    target = as_session(end_state)
+    if target is not None:  # AgentOps 0.4: end_session(session, end_state=...)
+        session, end_state = target, None
+    end_state = legacy.pop("end_state", end_state)
+    if end_state is None:
+        end_state = EndState.SUCCESS
     if legacy.get("is_auto_end") and settings.skip_auto_end_session:
         return None
     if session is None:
@@ -125,6 +143,16 @@ def end_session(
         if session is None:
             return None
     return session.end(end_state, end_state_reason, legacy=legacy)
+
+
+def as_session(value: Any) -> Session | None:
+    """``value`` as a Session: itself, or the one an AgentOps 0.4 wrapper holds."""
+    if isinstance(value, Session):
+        return value
+    if value is None or isinstance(value, str):
+        return None
+    wrapped = getattr(value, "trace_context", None)  # agentops.legacy.Session
+    return wrapped if isinstance(wrapped, Session) else None
 
 
 def record(event: Any) -> None:

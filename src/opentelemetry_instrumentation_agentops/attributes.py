@@ -30,6 +30,14 @@ ERROR_CODE = "agentops.error.code"
 ERROR_DETAILS = "agentops.error.details"
 LEGACY_PREFIX = "agentops.legacy."
 
+# AgentOps 0.4 decorators (@workflow, @task, @operation, @tool, @guardrail, ...).
+ENTITY_KIND = "agentops.span.kind"
+ENTITY_VERSION = "agentops.entity.version"
+ENTITY_TAGS = "agentops.entity.tags"
+TOOL_COST = "agentops.tool.cost_usd"
+GUARDRAIL_SPEC = "agentops.guardrail.spec"
+TRACE_METADATA_PREFIX = "trace.metadata"
+
 OPERATION_NAME = "gen_ai.operation.name"
 REQUEST_MODEL = "gen_ai.request.model"
 INPUT_TOKENS = "gen_ai.usage.input_tokens"

@@ -54,6 +54,9 @@ class Settings:
     disabled: bool = False
     # An explicit provider from init()/instrument(); None means the global one.
     tracer_provider: object | None = field(default=None, repr=False)
+    # AgentOps keys, kept only so get_api_key() answers; never written to telemetry.
+    api_key: str | None = field(default=None, repr=False)
+    parent_key: str | None = field(default=None, repr=False)
 
     def load_env(self) -> None:
         """Reset every setting to what the environment says."""

@@ -320,34 +320,44 @@ def _decorator(
     return decorate
 
 
+ACTION_KEYS = (attr.EVENT_PARAMS, attr.EVENT_RETURNS)  # where arguments / results go
+TOOL_KEYS = (attr.TOOL_CALL_ARGUMENTS, attr.TOOL_CALL_RESULT)
+
+
+def action_span(label: str) -> tuple[str, dict[str, Any], int | None]:
+    """Name, attributes and counter of an action's span (also used by ``legacy.py``)."""
+    return f"action {label}", {attr.EVENT_TYPE: "actions", attr.ACTION_TYPE: label}, ACTION
+
+
+def tool_span(label: str) -> tuple[str, dict[str, Any], int | None]:
+    """Name, attributes and counter of a tool call's span (also used by ``legacy.py``)."""
+    attributes = {
+        attr.EVENT_TYPE: "tools",
+        attr.OPERATION_NAME: attr.OP_EXECUTE_TOOL,
+        attr.TOOL_NAME: label,
+    }
+    return f"execute_tool {label}", attributes, TOOL
+
+
+def agent_spec(func: Any, label: str) -> _Spec:
+    """The spec of an agent function: ``invoke_agent {label}`` with a fresh agent id."""
+    agent = (str(uuid.uuid4()), safe_str(label, 200))
+    attributes = {
+        attr.OPERATION_NAME: attr.OP_INVOKE_AGENT,
+        attr.AGENT_ID: agent[0],
+        attr.AGENT_NAME: agent[1],
+    }
+    return _Spec(func, f"invoke_agent {label}", attributes, None, *ACTION_KEYS, agent)
+
+
 def record_action(event_name: str | None = None) -> Any:
     """Record each call as an ``action {name}`` span (AgentOps' ActionEvent)."""
-    return _decorator(
-        event_name,
-        lambda label: (
-            f"action {label}",
-            {attr.EVENT_TYPE: "actions", attr.ACTION_TYPE: label},
-            ACTION,
-        ),
-        (attr.EVENT_PARAMS, attr.EVENT_RETURNS),
-    )
+    return _decorator(event_name, action_span, ACTION_KEYS)
 
 
 def record_tool(tool_name: str | None = None) -> Any:
     """Record each call as an ``execute_tool {name}`` span (AgentOps' ToolEvent)."""
-    return _decorator(
-        tool_name,
-        lambda label: (
-            f"execute_tool {label}",
-            {
-                attr.EVENT_TYPE: "tools",
-                attr.OPERATION_NAME: attr.OP_EXECUTE_TOOL,
-                attr.TOOL_NAME: label,
-            },
-            TOOL,
-        ),
-        (attr.TOOL_CALL_ARGUMENTS, attr.TOOL_CALL_RESULT),
-    )
+    return _decorator(tool_name, tool_span, TOOL_KEYS)
 
 
 def track_agent(name: str | None = None) -> Any:
@@ -357,22 +367,7 @@ def track_agent(name: str | None = None) -> Any:
         label = name if isinstance(name, str) and name else getattr(target, "__name__", "agent")
         if inspect.isclass(target):
             return _track_agent_class(target, name if isinstance(name, str) else None)
-        agent = (str(uuid.uuid4()), safe_str(label, 200))
-        attributes = {
-            attr.OPERATION_NAME: attr.OP_INVOKE_AGENT,
-            attr.AGENT_ID: agent[0],
-            attr.AGENT_NAME: agent[1],
-        }
-        spec = _Spec(
-            target,
-            f"invoke_agent {label}",
-            attributes,
-            None,
-            attr.EVENT_PARAMS,
-            attr.EVENT_RETURNS,
-            agent,
-        )
-        return _traced(spec)
+        return _traced(agent_spec(target, label))
 
     if callable(name) and not isinstance(name, str):
         target, name = name, None
@@ -392,7 +387,9 @@ def _track_agent_class(cls: type, name: str | None) -> type:
             agent_id = str(uuid.uuid4())
             setattr(self, AGENT_ID_ATTR, agent_id)
             setattr(self, AGENT_NAME_ATTR, safe_str(agent_name, 200))
-            create_agent_span(agent_id, safe_str(agent_name, 200))
+            session = kwargs.get("session")  # AgentOps 0.3: MyAgent(..., session=s)
+            session = session if isinstance(session, Session) else None
+            create_agent_span(agent_id, safe_str(agent_name, 200), session)
         except Exception:
             logger.warning(
                 "Failed to track an agent with the @track_agent decorator.", exc_info=True

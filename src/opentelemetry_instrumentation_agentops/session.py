@@ -177,6 +177,27 @@ class Session:
 
         return run_in_session
 
+    def create_agent(self, name: Any = None, agent_id: Any = None, **_: Any) -> str:
+        """AgentOps: an instant ``create_agent {name}`` span in this session; returns the id."""
+        from .decorators import create_agent_span
+
+        agent_id = str(agent_id) if agent_id is not None else str(uuid.uuid4())
+        create_agent_span(agent_id, safe_str(name if name is not None else "agent", 200), self)
+        return agent_id
+
+    # AgentOps 0.4 code treats a session as a ``TraceContext``: these let it.
+    @property
+    def trace_context(self) -> Session:
+        return self
+
+    @property
+    def token(self) -> None:
+        return None  # no context token is ever kept (see the module docstring)
+
+    @property
+    def is_init_trace(self) -> bool:
+        return False
+
     def __enter__(self) -> Session:
         return self
 

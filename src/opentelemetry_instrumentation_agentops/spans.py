@@ -64,6 +64,10 @@ def start_child_span(
 def record_event(event: Any, session: Session | None) -> None:
     """Export ``event`` as one span of ``session`` and add it to the session's totals."""
     if not isinstance(event, Event):
+        from .compat.events import foreign_event  # events built by the real agentops
+
+        event = foreign_event(event)
+    if not isinstance(event, Event):
         report(
             InvalidArgumentError,
             f"record() takes an event (ActionEvent, LLMEvent, ToolEvent, ErrorEvent), got "

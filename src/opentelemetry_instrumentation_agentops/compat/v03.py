@@ -1,0 +1,139 @@
+"""agentops 0.3.x (checked on 0.3.26) redirected onto this engine.
+
+Two layers. The public names of ``agentops`` and ``agentops.decorators`` are
+replaced, so ``agentops.X`` and every later ``from agentops import X`` get this
+package's function. Code that took a reference earlier (``from agentops import
+init`` before instrumenting, functions decorated at import time, framework
+integrations) goes through agentops' ``Client`` singleton at call time, so the
+client class's methods are redirected too: its ``initialize()`` starts no
+thread, contacts no server, installs no signal handler nor LLM patch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+from .. import api, legacy
+from ..config import settings
+from ..decorators import record_action, record_tool, track_agent
+from ..events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
+from ..session import Session, active_sessions, current_session, running_count, start_session
+from . import common
+from .patcher import Patcher
+
+DECORATORS = ("record_action", "record_tool", "record_function", "track_agent")
+_init_code: Any = None  # agentops.init's code object, for Client.is_initialized
+
+
+def detect(module: Any) -> bool:
+    client = getattr(getattr(module, "client", None), "Client", None)
+    return hasattr(module, "record_action") and bool(getattr(client, "__closure__", None))
+
+
+def already_initialized(module: Any) -> bool:
+    instances = getattr(importlib.import_module("agentops.singleton"), "ao_instances", {})
+    return any(getattr(client, "_initialized", False) for client in instances.values())
+
+
+def _noop(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def redirect(module: Any, patcher: Patcher) -> None:
+    global _init_code
+    decorators = importlib.import_module("agentops.decorators")
+    client_class = module.client.Client.__closure__[0].cell_contents  # conditional_singleton
+    _init_code = getattr(module.init, "__code__", None)  # read before it is replaced
+    names = {
+        "init": common.init,
+        "configure": common.configure,
+        "start_session": start_session,
+        "end_session": api.end_session,
+        "record": api.record,
+        "add_tags": api.add_tags,
+        "set_tags": api.set_tags,
+        "end_all_sessions": api.end_all_sessions,
+        "get_api_key": legacy.get_api_key,
+        "set_api_key": legacy.set_api_key,
+        "set_parent_key": legacy.set_parent_key,
+        "create_agent": legacy.create_agent,
+        "get_session": legacy.get_session,
+        "stop_instrumenting": _noop,
+        "record_action": record_action,
+        "record_tool": record_tool,
+        "record_function": legacy.record_function,
+        "track_agent": track_agent,
+        "ActionEvent": ActionEvent,
+        "LLMEvent": LLMEvent,
+        "ToolEvent": ToolEvent,
+        "ErrorEvent": ErrorEvent,
+        "Session": Session,
+    }
+    common.patch_names(patcher, module, names)
+    common.patch_names(patcher, decorators, {name: names[name] for name in DECORATORS})
+    # A stale agentops.init() starts a thread running this global: no PyPI request.
+    patcher.set(module, "check_agentops_update", _noop)
+    for name, value in vars(_ClientMethods).items():
+        if not name.startswith("__"):
+            patcher.set(client_class, name, value)
+
+
+class _ClientMethods:
+    """What agentops' ``Client`` does while redirected (copied onto the class)."""
+
+    unsuppress_logs = add_pre_init_warning = stop_instrumenting = _noop
+
+    def configure(self, **options: Any) -> None:
+        common.configure(**options)
+
+    def initialize(self) -> Session | None:
+        return common.init()
+
+    def start_session(self, tags: Any = None, inherited_session_id: Any = None) -> Session:
+        return start_session(tags, inherited_session_id)
+
+    def end_session(
+        self,
+        end_state: Any = None,
+        end_state_reason: Any = None,
+        video: Any = None,
+        is_auto_end: Any = None,
+    ) -> Any:
+        return api.end_session(end_state, end_state_reason, video=video, is_auto_end=is_auto_end)
+
+    def record(self, event: Any) -> None:
+        api.record(event)
+
+    def add_tags(self, tags: Any) -> None:
+        api.add_tags(tags)
+
+    def set_tags(self, tags: Any) -> None:
+        api.set_tags(tags)
+
+    def create_agent(self, name: Any, agent_id: Any = None, session: Any = None) -> str:
+        return legacy.create_agent(name, agent_id, session)
+
+    def end_all_sessions(self) -> None:
+        api.end_all_sessions()
+
+    def _safe_get_session(self) -> Session | None:
+        return current_session()
+
+    def get_session(self, session_id: Any) -> Session | None:
+        return legacy.get_session(session_id)
+
+    @property
+    def is_initialized(self) -> bool:
+        # A stale agentops.init() must see False to go on (to our initialize());
+        # everyone else sees True, so stale start_session()/record() do not bail out.
+        return sys._getframe(1).f_code is not _init_code
+
+    # This engine resolves sessions itself (design.md section 5) and says when it cannot.
+    has_sessions = property(lambda self: True)
+    is_multi_session = property(lambda self: False)
+    session_count = property(lambda self: running_count())
+    current_session_ids = property(lambda self: [s.session_id for s in active_sessions()])
+    api_key = property(lambda self: legacy.get_api_key())
+    parent_key = property(lambda self: settings.parent_key)
