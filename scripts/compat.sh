@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Compatibility tests against the real agentops packages, one virtual environment per version.
+#
+#   bash scripts/compat.sh          both versions (0.3 and 0.4)
+#   bash scripts/compat.sh 0.4      one of them; extra arguments go to pytest
+#
+# Creates .venv-agentops-0.3 (agentops==0.3.26) and .venv-agentops-0.4 (agentops==0.4.21)
+# beside the checkout when missing, each with the project (editable), pytest and a Jupyter
+# kernel, then runs tests/compat in each. Fails when any run fails or runs no test (pytest 5).
+# Set PYTHON to choose the interpreter (>= 3.10).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PYTHON="${PYTHON:-python3}"
+
+declare -A AGENTOPS=([0.3]="0.3.26" [0.4]="0.4.21")
+# The OpenTelemetry set both agentops lines co-install with (pip check clean on both).
+OTEL_PINS=(
+    "opentelemetry-api==1.45.1"
+    "opentelemetry-sdk==1.45.1"
+    "opentelemetry-exporter-otlp==1.45.1"
+    "opentelemetry-instrumentation==0.66b1"
+    "opentelemetry-instrumentation-threading==0.66b1"
+)
+TOOLS=("pytest>=8" "ipykernel>=6.29" "jupyter_client>=8.6")
+
+lines=("0.3" "0.4")
+if [[ $# -gt 0 && -n "${AGENTOPS[$1]:-}" ]]; then
+    lines=("$1")
+    shift
+fi
+
+setup() {  # setup LINE: the venv of that line, created or repaired
+    local line="$1" version="${AGENTOPS[$1]}" venv=".venv-agentops-$1"
+    if [[ ! -x "$venv/bin/python" ]]; then
+        "$PYTHON" -m venv "$venv"
+        "$venv/bin/python" -m pip install -q --upgrade pip
+    fi
+    if ! "$venv/bin/python" - "$version" <<'EOF' 2>/dev/null; then
+import sys
+from importlib.metadata import version
+assert version("agentops") == sys.argv[1]
+import opentelemetry_instrumentation_agentops, pytest, ipykernel, jupyter_client  # noqa
+EOF
+        echo "installing agentops==$version into $venv"
+        "$venv/bin/python" -m pip install -q -e . "agentops==$version" "${OTEL_PINS[@]}" "${TOOLS[@]}"
+    fi
+}
+
+status=0
+for line in "${lines[@]}"; do
+    printf '\n== agentops %s (.venv-agentops-%s)\n' "${AGENTOPS[$line]}" "$line"
+    setup "$line"
+    rc=0
+    AGENTOPS_COMPAT=1 ".venv-agentops-$line/bin/python" -m pytest tests/compat -q \
+        -p no:cacheprovider "$@" || rc=$?
+    if [[ $rc -eq 5 ]]; then
+        echo "agentops $line: pytest collected no tests: failing" >&2
+        rc=1
+    fi
+    if [[ $rc -ne 0 ]]; then
+        status=1
+    fi
+done
+exit $status
