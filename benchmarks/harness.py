@@ -1,0 +1,196 @@
+"""The timing method every benchmark shares: ours and each peer's, in any virtual environment.
+
+Depends only on the standard library and the OpenTelemetry SDK, so a peer's driver script
+can import it from its own venv and measure the peer exactly as ``ours.py`` measures us.
+
+Method (the one of ``shared/reference/peer-bench.md``):
+
+- every pipeline is a ``TracerProvider`` with a ``BatchSpanProcessor`` around a null exporter;
+- a comparison has one candidate and two bare-OTel baselines: the same operation on the
+  provider the candidate uses (``shared``), and on a second, identical provider the code
+  under test never sees (``clean``). The clean one is the headline: it excludes anything the
+  code under test adds to the shared provider (a span processor), so it is the stricter;
+- blocks of ``n`` calls timed with ``perf_counter_ns``, ``gc.collect()`` before each block
+  (GC stays on); each round runs bare(shared), candidate, bare(clean), one after another;
+- one discarded warm-up round of ``n // 4`` calls, then ``rounds`` measured rounds;
+- a ratio per round (candidate block / baseline block of the same round); reported as the
+  median (min-max) of those ratios, with the median µs per call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+
+# Big enough that no timed block ever fills it: a full queue drops spans and logs a warning,
+# which would time the logger instead of the tracer (peer-bench.md used the same size).
+QUEUE_SIZE = 65536
+
+
+class NullExporter(SpanExporter):
+    """Accepts every batch and drops it: the pipeline runs, nothing leaves the process."""
+
+    def export(self, spans: Sequence[Any]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+
+def make_provider(queue_size: int = QUEUE_SIZE) -> TracerProvider:
+    """A provider with the pipeline every figure is measured on."""
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(NullExporter(), max_queue_size=queue_size))
+    return provider
+
+
+@dataclass
+class Comparison:
+    """One candidate operation against the same bare-OTel operation on two providers."""
+
+    key: str  # stable id, used by the report ("record", "session", ...)
+    operation: str  # what the candidate does, as a reader would write it
+    baseline: str  # what the bare operation is
+    candidate: Callable[[], Any]
+    bare_shared: Callable[[], Any]
+    bare_clean: Callable[[], Any]
+    goal: float | None = None  # the ratio to stay under, when the issue sets one
+    # Untimed, before each candidate block of n calls (e.g. build the n inputs it consumes).
+    prepare: Callable[[int], Any] | None = None
+    # The OTel context every block of this comparison runs in (e.g. one with a session open).
+    context: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)  # passed through to the Result
+
+
+@dataclass
+class Result:
+    key: str
+    operation: str
+    baseline: str
+    goal: float | None
+    ratio: float  # median of per-round ratios against the clean baseline
+    ratio_min: float
+    ratio_max: float
+    ratio_shared: float  # median of per-round ratios against the shared baseline
+    candidate_us: float  # median µs per call
+    bare_us: float  # median µs per call of the clean baseline
+    bare_shared_us: float
+    rounds: int
+    n: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def time_block(func: Callable[[], Any], n: int, prepare: Callable[[int], Any] | None = None) -> int:
+    """Nanoseconds for ``n`` calls of ``func``, after ``prepare(n)`` and a full collection."""
+    if prepare is not None:
+        prepare(n)
+    gc.collect()
+    start = time.perf_counter_ns()
+    for _ in range(n):
+        func()
+    return time.perf_counter_ns() - start
+
+
+def compare(comparison: Comparison, n: int, rounds: int) -> Result:
+    """Run ``comparison`` as the module docstring describes."""
+    order = (
+        (comparison.bare_shared, None),
+        (comparison.candidate, comparison.prepare),
+        (comparison.bare_clean, None),
+    )
+    token = None if comparison.context is None else otel_context.attach(comparison.context)
+    try:
+        return _rounds(comparison, order, n, rounds)
+    finally:
+        if token is not None:
+            otel_context.detach(token)
+
+
+def _rounds(comparison: Comparison, order: tuple, n: int, rounds: int) -> Result:
+    warmup = max(1, n // 4)
+    for func, prepare in order:
+        time_block(func, warmup, prepare)
+    shared: list[int] = []
+    candidate: list[int] = []
+    clean: list[int] = []
+    for _ in range(rounds):
+        for (func, prepare), times in zip(order, (shared, candidate, clean), strict=True):
+            times.append(time_block(func, n, prepare))
+    ratios = [c / b for c, b in zip(candidate, clean, strict=True)]
+    return Result(
+        key=comparison.key,
+        operation=comparison.operation,
+        baseline=comparison.baseline,
+        goal=comparison.goal,
+        ratio=statistics.median(ratios),
+        ratio_min=min(ratios),
+        ratio_max=max(ratios),
+        ratio_shared=statistics.median([c / b for c, b in zip(candidate, shared, strict=True)]),
+        candidate_us=statistics.median(candidate) / n / 1000,
+        bare_us=statistics.median(clean) / n / 1000,
+        bare_shared_us=statistics.median(shared) / n / 1000,
+        rounds=rounds,
+        n=n,
+        extra=dict(comparison.extra),
+    )
+
+
+# The two baselines a peer operation maps to (names from peer-bench.md).
+SPAN_BASELINE = '(b) `with tracer.start_as_current_span("op"): work()`'
+ROOT_BASELINE = '(c) `tracer.start_span("session", context=Context()).end()`'
+
+
+def work() -> int:
+    """The body of every traced function: no real work, so ratios show pure overhead."""
+    return 42
+
+
+def environment() -> dict[str, str]:
+    """The interpreter and OpenTelemetry SDK a driver ran with."""
+    try:
+        from importlib.metadata import version
+
+        sdk = version("opentelemetry-sdk")
+    except Exception:  # a vendored or odd install: say so rather than fail
+        sdk = "unknown"
+    return {"python": platform.python_version(), "sdk": sdk, "executable": sys.executable}
+
+
+def drive(title: str, setup: Callable[[TracerProvider, TracerProvider], list[Comparison]]) -> None:
+    """A driver's whole main: providers first, then ``setup`` imports and wires the code under
+    test, then every comparison runs and one JSON document goes to stdout.
+
+    The global provider (``shared``) is set before ``setup`` runs, so the code under test finds
+    it already configured, as it would in an application that set up OpenTelemetry first.
+    """
+    from opentelemetry import trace
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=2000, help="calls per timed block")
+    parser.add_argument("--rounds", type=int, default=9, help="measured rounds")
+    args = parser.parse_args()
+    shared, clean = make_provider(), make_provider()
+    trace.set_tracer_provider(shared)
+    comparisons = setup(shared, clean)
+    results = [compare(c, args.n, args.rounds).as_dict() for c in comparisons]
+    document = {"title": title, "environment": environment(), "results": results}
+    sys.stdout.write(json.dumps(document) + "\n")

@@ -1,0 +1,203 @@
+"""Tables (Markdown, printed and written to RESULTS.md) and the machine they were measured on."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+MIB = 1024 * 1024
+# Goals of the scale items (issue #7, item 6).
+SESSIONS_GOAL_MIB = 60
+# "Flat": after the first sample, RSS may not grow by more than this (the SDK's bounded queue and
+# allocator noise fit well inside it; something kept per event would not, at 100k+ events).
+EVENTS_FLAT_MIB = 16
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    info = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "os": platform.platform(),
+        "cpu": _cpu_model(),
+        "cores": str(os.cpu_count()),
+        "memory": _memory(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "commit": _commit(),
+    }
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _commit() -> str:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head}{' (src modified)' if dirty else ''}" or "unknown"
+
+
+def _ratio(result: dict[str, Any]) -> str:
+    return f"{result['ratio']:.2f}x ({result['ratio_min']:.2f}-{result['ratio_max']:.2f})"
+
+
+def _met(value: float, goal: float | None) -> str:
+    if goal is None:
+        return "-"
+    return "yes" if value <= goal else "**no**"
+
+
+def ours_table(results: list[dict[str, Any]]) -> list[str]:
+    """Items 1-4: our operations against bare OpenTelemetry."""
+    lines = [
+        "| operation | baseline | ratio: median (min-max) | vs same provider | µs ours / bare "
+        "| goal | met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        goal = f"≤ {r['goal']}x" if r["goal"] is not None else "(diagnostic)"
+        lines.append(
+            f"| {r['operation']} | {r['baseline']} | **{_ratio(r)}** | {r['ratio_shared']:.2f}x "
+            f"| {r['candidate_us']:.1f} / {r['bare_us']:.1f} | {goal} "
+            f"| {_met(r['ratio'], r['goal'])} |"
+        )
+    return lines
+
+
+def peers_table(ours: dict[str, dict[str, Any]], peers: list[dict[str, Any]]) -> list[str]:
+    """Item 5: each peer against its own bare baseline, next to ours for the same operation."""
+    lines = [
+        "| peer | operation | baseline | peer ratio: median (min-max) | vs same provider "
+        "| ours, same op | ours lower |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for peer in peers:
+        if "error" in peer or "missing" in peer:
+            reason = peer.get("missing") or peer["error"].splitlines()[0]
+            lines.append(f"| {peer['title']} | - | - | {reason} | - | - | - |")
+            continue
+        for r in peer["results"]:
+            mine = ours.get(r["extra"].get("ours", ""))
+            if mine is None:
+                mine_text, lower = "-", "-"
+            else:
+                mine_text = f"{mine['ratio']:.2f}x ({mine['key']})"
+                # Below the peer's friendlier figure too, whichever baseline that is.
+                lower = "yes" if mine["ratio"] < min(r["ratio"], r["ratio_shared"]) else "**no**"
+            lines.append(
+                f"| {peer['title']} | {r['operation']} | {r['baseline'].split(' ', 1)[0]} "
+                f"| **{_ratio(r)}** | {r['ratio_shared']:.2f}x | {mine_text} | {lower} |"
+            )
+    return lines
+
+
+def scale_table(scale: dict[str, Any]) -> list[str]:
+    """Item 6: memory."""
+    lines = ["| measurement | result | goal | met |", "|---|---|---|---|"]
+    sessions, bare, events = scale.get("sessions"), scale.get("bare"), scale.get("events")
+    if sessions and "error" not in sessions:
+        delta = sessions["delta"] / MIB
+        lines.append(
+            f"| {sessions['count']:,} open sessions, RSS over the same process before "
+            f"| {delta:.1f} MiB ({sessions['per_item'] / 1024:.1f} KiB each) "
+            f"| ≤ {SESSIONS_GOAL_MIB} MiB | {_met(delta, SESSIONS_GOAL_MIB)} |"
+        )
+    if bare and "error" not in bare:
+        lines.append(
+            f"| for scale: {bare['count']:,} open bare root spans "
+            f"| {bare['delta'] / MIB:.1f} MiB ({bare['per_item'] / 1024:.1f} KiB each) | - | - |"
+        )
+    if events and "error" not in events:
+        growth = events["growth_after_first"] / MIB
+        every = events["samples"][1][0] if len(events["samples"]) > 1 else events["count"]
+        lines.append(
+            f"| {events['count']:,} events in one session, RSS sampled every {every:,} "
+            f"| start {events['start'] / MIB:.1f} MiB, end {events['end'] / MIB:.1f} MiB, "
+            f"max Δ {events['max_delta'] / MIB:.1f} MiB, growth after the first sample "
+            f"{growth:.1f} MiB; {events['counted']:,} actions counted "
+            f"| flat (≤ {EVENTS_FLAT_MIB} MiB growth) | {_met(growth, EVENTS_FLAT_MIB)} |"
+        )
+    for name, item in scale.items():
+        if item and "error" in item:
+            lines.append(f"| {name} | crashed: {item['error'].splitlines()[0]} | - | - |")
+    return lines
+
+
+def results_markdown(
+    info: dict[str, str],
+    command: str,
+    settings: dict[str, Any],
+    ours: list[dict[str, Any]],
+    ours_env: dict[str, str],
+    peers: list[dict[str, Any]],
+    scale: dict[str, Any],
+) -> str:
+    """The whole RESULTS.md."""
+    by_key = {r["key"]: r for r in ours}
+    envs = [f"ours: OpenTelemetry SDK {ours_env.get('sdk', '?')}"] + [
+        f"{p['title']}: SDK {p['environment']['sdk']}" for p in peers if "environment" in p
+    ]
+    parts = [
+        "# Benchmark results",
+        "",
+        f"Written by `{command}`. Every ratio is a median of per-round ratios against a bare",
+        "OpenTelemetry SDK operation timed in the same process, interleaved, so machine speed",
+        "mostly cancels out: compare ratios, not µs. Method: `benchmarks/harness.py` and",
+        "`docs/benchmarks.rst`.",
+        "",
+        "## Machine",
+        "",
+        *[f"- {key}: {value}" for key, value in info.items()],
+        f"- OpenTelemetry SDK per venv: {'; '.join(envs)}",
+        f"- blocks of {settings['n']} calls, {settings['rounds']} measured rounds after a "
+        "warm-up round",
+        "",
+        "## Ours against bare OpenTelemetry (items 1-4)",
+        "",
+        "Baseline: the same bare operation on a provider our package never touched (identical",
+        "batch processor and null exporter). *vs same provider*: against the bare operation on",
+        "the provider we use, which also runs our span processor.",
+        "",
+        *ours_table(ours),
+        "",
+        "## Peers (item 5)",
+        "",
+        "Each peer in its own venv, against its own bare baselines measured in the same run;",
+        "*ours, same op*: our row measured the same way in our venv.",
+        "",
+        *peers_table(by_key, peers),
+        "",
+        "## Scale (item 6)",
+        "",
+        *scale_table(scale),
+        "",
+    ]
+    return "\n".join(parts)
