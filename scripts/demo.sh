@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The main job: run the example support-desk agent and show its sessions.
+#
+#   bash scripts/demo.sh
+#
+# It sets up what it needs beside the checkout: .venv (the project with its `test` extra, as
+# scripts/test.sh does) and .venv-phoenix (Arize Phoenix, via scripts/phoenix.sh install). It
+# starts Phoenix on free loopback ports, runs examples/support_desk.py (four customers served
+# concurrently, one session each, one ending Fail) exporting OTLP to Phoenix, prints one summary
+# line per session and the Phoenix link of each session's trace, then stops Phoenix.
+#
+#   DEMO_NO_PHOENIX=1     no Phoenix: the summary lines on the console only
+#   DEMO_KEEP_PHOENIX=1   leave Phoenix running at the end, to browse the sessions
+#
+# When Phoenix cannot be installed or started, the demo falls back to the console.
+# Set PYTHON to choose the interpreter (>= 3.10).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PYTHON="${PYTHON:-python3}"
+PROJECT="support-desk"  # the Phoenix project the sessions go to
+STARTUP_SECONDS=180     # Phoenix needs 10-35 s on a small machine; far more on a cold disk
+
+step() { printf '\n== %s\n' "$*"; }
+warn() { printf '%s\n' "$*" >&2; }
+
+step "project virtual environment (.venv)"
+[[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+WORK="$(mktemp -d -t agentops-demo-XXXXXX)"
+PHOENIX_PID=""
+PHOENIX_URL=""
+
+cleanup() {
+    if [[ -n "$PHOENIX_PID" && "${DEMO_KEEP_PHOENIX:-0}" != 1 ]]; then
+        kill -TERM "$PHOENIX_PID" 2>/dev/null || true
+        wait "$PHOENIX_PID" 2>/dev/null || true
+        PHOENIX_PID=""
+    fi
+    # A Phoenix left running still writes its log here.
+    [[ -n "$PHOENIX_PID" ]] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+healthy() {
+    .venv/bin/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+        "$PHOENIX_URL/healthz" 2>/dev/null
+}
+
+start_phoenix() {
+    step "Phoenix, the local trace backend (.venv-phoenix)"
+    if ! bash scripts/phoenix.sh install; then
+        warn "Phoenix could not be installed; the sessions are shown on the console only."
+        return 1
+    fi
+    local port grpc_port
+    # Two free ports, both held while picked so they differ.
+    read -r port grpc_port < <(.venv/bin/python -c '
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))')
+    # UI, REST API and OTLP/HTTP on 127.0.0.1:$port; OTLP/gRPC on $grpc_port (Phoenix binds gRPC
+    # on all interfaces whatever PHOENIX_HOST says). In-memory database: nothing is kept.
+    PHOENIX_PORT="$port" PHOENIX_GRPC_PORT="$grpc_port" \
+        bash scripts/phoenix.sh serve >"$WORK/phoenix.log" 2>&1 &
+    PHOENIX_PID=$!
+    PHOENIX_URL="http://127.0.0.1:$port"
+    local waited=0
+    until healthy; do
+        if ! kill -0 "$PHOENIX_PID" 2>/dev/null || ((waited >= STARTUP_SECONDS * 2)); then
+            warn "Phoenix did not start; the sessions are shown on the console only. Log tail:"
+            tail -n 20 "$WORK/phoenix.log" >&2 || true
+            kill -TERM "$PHOENIX_PID" 2>/dev/null || true
+            wait "$PHOENIX_PID" 2>/dev/null || true
+            PHOENIX_PID=""
+            return 1
+        fi
+        sleep 0.5
+        waited=$((waited + 1))
+    done
+    echo "Phoenix is up at $PHOENIX_URL (PID $PHOENIX_PID)"
+}
+
+if [[ "${DEMO_NO_PHOENIX:-0}" == 1 ]] || ! start_phoenix; then
+    step "the example agent (examples/support_desk.py), sessions summarised on the console"
+    OTEL_TRACES_EXPORTER=none .venv/bin/python examples/support_desk.py
+    exit 0
+fi
+
+step "the example agent (examples/support_desk.py), sessions exported to Phoenix"
+# The conversations are made up, so the demo opts in to recording message content; by default
+# prompts, completions and tool arguments are not recorded.
+OTEL_TRACES_EXPORTER=otlp \
+OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+OTEL_EXPORTER_OTLP_ENDPOINT="$PHOENIX_URL" \
+OTEL_RESOURCE_ATTRIBUTES="openinference.project.name=$PROJECT" \
+OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=span_only \
+    .venv/bin/python examples/support_desk.py --sessions-file "$WORK/sessions.json"
+
+step "the sessions in Phoenix"
+.venv/bin/python scripts/demo_links.py --url "$PHOENIX_URL" --project "$PROJECT" \
+    "$WORK/sessions.json"
+
+if [[ "${DEMO_KEEP_PHOENIX:-0}" == 1 ]]; then
+    echo
+    echo "Phoenix keeps running at $PHOENIX_URL (PID $PHOENIX_PID, log $WORK/phoenix.log)."
+    echo "Stop it with: kill $PHOENIX_PID"
+else
+    echo
+    echo "Stopping Phoenix (its in-memory data goes with it). Keep it: DEMO_KEEP_PHOENIX=1"
+fi
