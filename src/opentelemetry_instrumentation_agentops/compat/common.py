@@ -66,6 +66,10 @@ def init(**options: Any) -> Session | None:
         settings.tracer_provider = saved
 
 
+def noop(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
 def reset() -> None:
     _pending.clear()
 

@@ -37,10 +37,6 @@ def already_initialized(module: Any) -> bool:
     return any(getattr(client, "_initialized", False) for client in instances.values())
 
 
-def _noop(*args: Any, **kwargs: Any) -> None:
-    return None
-
-
 def redirect(module: Any, patcher: Patcher) -> None:
     global _init_code
     decorators = importlib.import_module("agentops.decorators")
@@ -60,7 +56,7 @@ def redirect(module: Any, patcher: Patcher) -> None:
         "set_parent_key": legacy.set_parent_key,
         "create_agent": legacy.create_agent,
         "get_session": legacy.get_session,
-        "stop_instrumenting": _noop,
+        "stop_instrumenting": common.noop,
         "record_action": record_action,
         "record_tool": record_tool,
         "record_function": legacy.record_function,
@@ -74,7 +70,7 @@ def redirect(module: Any, patcher: Patcher) -> None:
     common.patch_names(patcher, module, names)
     common.patch_names(patcher, decorators, {name: names[name] for name in DECORATORS})
     # A stale agentops.init() starts a thread running this global: no PyPI request.
-    patcher.set(module, "check_agentops_update", _noop)
+    patcher.set(module, "check_agentops_update", common.noop)
     for name, value in vars(_ClientMethods).items():
         if not name.startswith("__"):
             patcher.set(client_class, name, value)
@@ -83,7 +79,7 @@ def redirect(module: Any, patcher: Patcher) -> None:
 class _ClientMethods:
     """What agentops' ``Client`` does while redirected (copied onto the class)."""
 
-    unsuppress_logs = add_pre_init_warning = stop_instrumenting = _noop
+    unsuppress_logs = add_pre_init_warning = stop_instrumenting = common.noop
 
     def configure(self, **options: Any) -> None:
         common.configure(**options)

@@ -101,6 +101,8 @@ def redirect(module: Any, patcher: Patcher) -> None:
         "record_tool": record_tool,
         "record_function": legacy.record_function,
         "create_agent": legacy.create_agent,
+        "get_session": legacy.get_session,
+        "stop_instrumenting": common.noop,
         "get_api_key": legacy.get_api_key,
         "set_api_key": legacy.set_api_key,
         "set_parent_key": legacy.set_parent_key,

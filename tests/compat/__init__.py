@@ -1,0 +1,1 @@
+"""Compatibility tests against the real agentops packages (see conftest.py)."""
