@@ -20,17 +20,8 @@ from typing import Any
 
 from support.span_file import read_spans, run_script
 
-PRELUDE = """
-# Underscored names: the program below may rebind trace, json, os, ...
-import builtins as _builtins
-import json as _json
-import logging as _logging
-import os as _os
+SOCKET_GUARD = """
 import socket as _socket
-import threading as _threading
-
-from opentelemetry import metrics as _metrics
-from opentelemetry import trace as _trace
 
 _NET = []
 
@@ -42,6 +33,21 @@ def _refuse(*args, **kwargs):
 
 _socket.getaddrinfo = _socket.create_connection = _refuse
 _socket.socket.connect = _socket.socket.connect_ex = _refuse
+"""
+
+PRELUDE = (
+    SOCKET_GUARD
+    + """
+# Underscored names: the program below may rebind trace, json, os, ...
+import builtins as _builtins
+import json as _json
+import logging as _logging
+import os as _os
+import threading as _threading
+
+from opentelemetry import metrics as _metrics
+from opentelemetry import trace as _trace
+
 _BUILTINS = (_builtins.print, _builtins.__import__)
 _OTEL_LOGGER = _logging.getLogger("opentelemetry")
 _OTEL_LOGGER_STATE = (_OTEL_LOGGER.propagate, list(_OTEL_LOGGER.handlers), _OTEL_LOGGER.level)
@@ -79,6 +85,7 @@ def report(**extra):
     }, default=str))
 
 """
+)
 
 
 class Run:

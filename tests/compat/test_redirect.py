@@ -1,0 +1,145 @@
+"""The redirect itself: what it replaces, what it leaves alone, and ``uninstrument()``."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import opentelemetry_instrumentation_agentops as ours
+from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
+from opentelemetry_instrumentation_agentops.compat import is_redirected
+
+from .scripts import run_program
+
+pytestmark = pytest.mark.compat
+PUBLIC = ("init", "start_session", "end_session", "end_all_sessions", "record", "track_agent")
+LINE_PUBLIC = {
+    "0.3": ("record_action", "record_tool", "add_tags", "set_tags", "ActionEvent", "Session"),
+    "0.4": ("start_trace", "end_trace", "agent", "tool", "trace", "session", "ActionEvent"),
+}
+
+
+@pytest.mark.parametrize("order", ["after", "before"])
+def test_init_needs_no_key_and_sets_up_nothing_of_its_own(tmp_path, order):
+    """With a provider given to instrument() only, agentops.init() sets no global one."""
+    run = run_program(
+        tmp_path,
+        "import agentops\n",
+        """
+        session = agentops.init()
+        agentops.record(agentops.ActionEvent(action_type="step"))
+        agentops.end_session("Success")
+        """,
+        order=order,
+        provider="explicit",
+    )
+    run.assert_clean()
+    assert run.report["global_provider"] == "ProxyTracerProvider"
+    (root,) = run.roots()
+    assert root["attributes"]["agentops.session.end_state"] == "Success"
+    assert run.in_trace(root) == ["action step", "session"]
+
+
+@pytest.fixture
+def instrumented():
+    instrumentor = AgentOpsInstrumentor()
+    instrumentor.instrument()
+    yield instrumentor
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+
+
+def snapshot(agentops_line: str) -> dict[tuple[object, str], object]:
+    """Identity of every attribute the redirect touches that a user or agentops reads."""
+    import agentops
+
+    owners: list[tuple[object, tuple[str, ...]]] = [
+        (agentops, PUBLIC + LINE_PUBLIC[agentops_line] + ("configure",))
+    ]
+    if agentops_line == "0.3":
+        client_class = agentops.client.Client.__closure__[0].cell_contents
+        decorators = importlib.import_module("agentops.decorators")
+        owners += [
+            (decorators, ("record_action", "record_tool", "track_agent")),
+            (client_class, ("initialize", "configure", "is_initialized", "record")),
+            (agentops, ("check_agentops_update",)),
+        ]
+    else:
+        core = importlib.import_module("agentops.sdk.core")
+        factory = importlib.import_module("agentops.sdk.decorators.factory")
+        legacy = importlib.import_module("agentops.legacy")
+        owners += [
+            (core.TracingCore, ("initialized", "start_trace", "end_trace", "get_tracer")),
+            (factory, ("_create_as_current_span", "_record_entity_input")),
+            (legacy, ("end_session", "start_session", "_current_trace_context")),
+            (importlib.import_module("agentops.sdk.decorators"), ("agent", "tool", "trace")),
+        ]
+    result = {}
+    for owner, names in owners:
+        for name in names:
+            # a class's own attribute (a property is compared as itself)
+            value = vars(owner).get(name) if isinstance(owner, type) else getattr(owner, name, None)
+            result[(id(owner), name)] = value
+    return result
+
+
+def test_uninstrument_gives_the_original_package_back(agentops_line):
+    import agentops
+
+    before = snapshot(agentops_line)
+    instrumentor = AgentOpsInstrumentor()
+    for _ in range(2):  # and a second instrument() redirects again
+        instrumentor.instrument()
+        try:
+            assert is_redirected()
+            during = snapshot(agentops_line)
+            unchanged = [key[1] for key in before if during[key] is before[key]]
+            assert unchanged == [], f"not redirected: {unchanged}"
+            assert agentops.Session is ours.Session
+            assert agentops.ActionEvent is ours.ActionEvent
+        finally:
+            instrumentor.uninstrument()
+        assert not is_redirected()
+        after = snapshot(agentops_line)
+        unrestored = [key[1] for key in before if after[key] is not before[key]]
+        assert unrestored == [], f"not restored: {unrestored}"
+    if agentops_line == "0.4":
+        assert not hasattr(agentops, "record_action"), "names added for 0.3 code are removed"
+        assert agentops.tracer.initialized is False
+
+
+def test_redirected_calls_reach_this_engine(instrumented, agentops_line, spans):
+    import agentops
+
+    session = agentops.start_session(tags=["in-process"])
+    assert isinstance(session, ours.Session)
+    assert ours.get_current_session() is session
+    agentops.record(agentops.ToolEvent(name="lookup"))
+    agentops.end_session("Success")
+    assert session.end_state == "Success"
+    assert spans.one("execute_tool lookup").context.trace_id == session.trace_id
+
+
+def test_submodule_names_are_ours_too(instrumented, agentops_line, spans):
+    session = ours.start_session()
+    if agentops_line == "0.3":
+        from agentops.decorators import record_action, track_agent
+
+        record_action("step")(lambda: 1)()
+        track_agent("helper")(lambda: 2)()
+        names = ["action step", "invoke_agent helper"]
+    else:
+        from agentops.legacy import end_session, start_session
+        from agentops.sdk import agent as sdk_agent
+        from agentops.sdk.decorators import tool
+
+        tool(lambda: 1, name="search")()
+        sdk_agent(name="helper")(lambda: 2)()
+        legacy = start_session()
+        assert isinstance(legacy, ours.Session)
+        end_session(legacy)
+        assert legacy.end_state == "Success"
+        names = ["execute_tool search", "invoke_agent helper"]
+    for name in names:
+        assert spans.one(name).context.trace_id == session.trace_id
