@@ -143,3 +143,47 @@ def test_submodule_names_are_ours_too(instrumented, agentops_line, spans):
         names = ["execute_tool search", "invoke_agent helper"]
     for name in names:
         assert spans.one(name).context.trace_id == session.trace_id
+
+
+STALE = {
+    "0.3": (
+        "from agentops import init, start_session, end_session, record, ActionEvent\n",
+        """
+        assert init(auto_start_session=False) is None
+        start_session(tags=["stale"])
+        record(ActionEvent(action_type="old"))
+        end_session("Success")
+        init()
+        end_session("Fail", "reason here")
+        """,
+    ),
+    "0.4": (
+        "from agentops import init, start_session, end_session\n",
+        """
+        init()
+        end_session()
+        start_session(tags=["stale"])
+        end_session("Fail", end_state_reason="reason here")
+        """,
+    ),
+}
+
+
+def test_references_taken_before_instrumenting(tmp_path, agentops_line):
+    """``from agentops import init, ...`` before instrument(): agentops' own functions."""
+    setup, run_code = STALE[agentops_line]
+    run = run_program(tmp_path, setup, run_code, order="before")
+    run.assert_clean()
+    roots = sorted(run.roots(), key=lambda r: r["start"])
+    assert len(roots) == 2, [r["name"] for r in roots]
+    tagged = next(r for r in roots if r["attributes"].get("agentops.session.tags"))
+    other = next(r for r in roots if r is not tagged)
+    if agentops_line == "0.3":
+        assert tagged["attributes"]["agentops.session.end_state"] == "Success"
+        assert run.in_trace(tagged) == ["action old", "session"]
+        failed = other
+    else:
+        assert other["attributes"]["agentops.session.end_state"] == "Success"
+        failed = tagged
+    assert failed["attributes"]["agentops.session.end_state"] == "Fail"
+    assert failed["attributes"]["agentops.session.end_state_reason"] == "reason here"
