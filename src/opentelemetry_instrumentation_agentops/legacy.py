@@ -90,7 +90,7 @@ def start_trace(trace_name: Any = DEFAULT_TRACE_NAME, tags: Any = None) -> Sessi
     return start_session(tags, name=name)
 
 
-def end_trace(trace_context: Any = None, end_state: Any = TraceState.SUCCESS) -> dict | None:
+def end_trace(trace_context: Any = None, end_state: Any = "Success") -> dict | None:
     """End ``trace_context`` (a session), or the current session; returns its analytics."""
     if trace_context is None:
         return end_session(end_state)
