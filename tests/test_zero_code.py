@@ -61,8 +61,9 @@ def test_instrumented_script_gets_sessions_for_its_spans():
     assert all(s["attributes"]["session.id"] == session_id for s in others)
 
 
-@pytest.mark.parametrize(("mode", "code", "reason"), [("raise", 1, "RuntimeError"),
-                                                      ("exit2", 2, "status 2")])
+@pytest.mark.parametrize(
+    ("mode", "code", "reason"), [("raise", 1, "RuntimeError"), ("exit2", 2, "status 2")]
+)
 def test_auto_session_fails_with_the_process(mode, code, reason):
     done, spans = run_instrumented(mode, OTEL_INSTRUMENTATION_AGENTOPS_AUTO_START_SESSION="true")
     assert done.returncode == code
