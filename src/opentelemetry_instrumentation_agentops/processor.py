@@ -22,6 +22,17 @@ from .session import ERROR, LLM, TOOL, session_for_trace
 from .tracing import TRACER_NAME
 
 _LLM_OPERATIONS = {attr.OP_CHAT, "text_completion", "generate_content"}
+# The keys on_end reads. One pass over a span's keys tells whether it has any: most spans have
+# none, and each missing-key lookup on SDK attributes raises and catches a KeyError inside.
+_COUNTED_KEYS = frozenset(
+    {
+        attr.OPERATION_NAME,
+        attr.INPUT_TOKENS,
+        attr.OUTPUT_TOKENS,
+        attr.LEGACY_INPUT_TOKENS,
+        attr.LEGACY_OUTPUT_TOKENS,
+    }
+)
 _providers: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
@@ -37,15 +48,8 @@ class SessionSpanProcessor(SpanProcessor):
         if session is None or (scope is not None and scope.name == TRACER_NAME):
             return
         attributes = span.attributes
-        operation = attributes.get(attr.OPERATION_NAME)
-        input_tokens = attributes.get(attr.INPUT_TOKENS, attributes.get(attr.LEGACY_INPUT_TOKENS))
-        output_tokens = attributes.get(
-            attr.OUTPUT_TOKENS, attributes.get(attr.LEGACY_OUTPUT_TOKENS)
-        )
-        if operation in _LLM_OPERATIONS or input_tokens is not None or output_tokens is not None:
-            session.count(LLM, input_tokens, output_tokens)
-        elif operation == attr.OP_EXECUTE_TOOL:
-            session.count(TOOL)
+        if not _COUNTED_KEYS.isdisjoint(attributes):
+            _count_genai(session, attributes)
         if span.status.status_code is StatusCode.ERROR:
             session.count(ERROR)
 
@@ -54,6 +58,17 @@ class SessionSpanProcessor(SpanProcessor):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
+
+
+def _count_genai(session: Any, attributes: Any) -> None:
+    """An LLM call (with its tokens) or a tool call, from GenAI attributes."""
+    operation = attributes.get(attr.OPERATION_NAME)
+    input_tokens = attributes.get(attr.INPUT_TOKENS, attributes.get(attr.LEGACY_INPUT_TOKENS))
+    output_tokens = attributes.get(attr.OUTPUT_TOKENS, attributes.get(attr.LEGACY_OUTPUT_TOKENS))
+    if operation in _LLM_OPERATIONS or input_tokens is not None or output_tokens is not None:
+        session.count(LLM, input_tokens, output_tokens)
+    elif operation == attr.OP_EXECUTE_TOOL:
+        session.count(TOOL)
 
 
 def attach_processor(provider: Any) -> None:

@@ -40,6 +40,8 @@ _running: dict[Session, None] = {}  # insertion-ordered set of running sessions
 _by_trace: dict[int, Session] = {}
 _traceparent = TraceContextTextMapPropagator()
 
+_STATUS_OK = Status(StatusCode.OK)  # immutable: one for every session that ends Success
+
 # Indices into Session._counts.
 LLM, TOOL, ACTION, ERROR, INPUT_TOKENS, OUTPUT_TOKENS = range(6)
 _TOTALS = (
@@ -82,10 +84,11 @@ class Session:
         tags: list[str],
         name: str | None,
         previous_context: Context,
+        session_id: str | None = None,
     ) -> None:
         self.span = span
         self.trace_id = trace_id
-        self.session_id = str(uuid.UUID(int=trace_id))
+        self.session_id = session_id or uuid_text(trace_id)
         self.tags = tags
         self.name = name
         self.end_state: str | None = None
@@ -217,6 +220,8 @@ class Session:
         """Add one event of ``kind`` (LLM, TOOL, ACTION, ERROR) to the totals."""
         with self._lock:
             self._counts[kind] += 1
+            if input_tokens is None and output_tokens is None and cost is None:
+                return  # the usual case: a count and nothing else
             if isinstance(input_tokens, int) and not isinstance(input_tokens, bool):
                 self._counts[INPUT_TOKENS] += input_tokens
             if isinstance(output_tokens, int) and not isinstance(output_tokens, bool):
@@ -257,7 +262,7 @@ class Session:
         self._write_end(state, reason, exception, legacy)
         _unregister(self)
         self._leave()
-        if settings.log_summary:
+        if settings.log_summary and logger.isEnabledFor(logging.INFO):
             log_summary(self)
         return self.get_analytics()
 
@@ -265,19 +270,21 @@ class Session:
         span = self.span
         if exception is not None:
             span.record_exception(exception)
-        end_attributes: dict[str, Any] = {attr.SESSION_END_STATE: state.value}
+        end_attributes: dict[str, Any] = {attr.SESSION_END_STATE: self.end_state}
         if reason is not None:
             end_attributes[attr.SESSION_END_STATE_REASON] = reason
+        counts = self._counts
         for key, index in _TOTALS:
-            end_attributes[key] = self._counts[index]
+            end_attributes[key] = counts[index]
         if self._cost is not None:
             end_attributes[attr.SESSION_COST] = self._cost
-        for key, value in (legacy or {}).items():
-            if value is not None:
-                end_attributes[attr.LEGACY_PREFIX + safe_str(key, 100)] = attribute_value(value)
+        if legacy:
+            for key, value in legacy.items():
+                if value is not None:
+                    end_attributes[attr.LEGACY_PREFIX + safe_str(key, 100)] = attribute_value(value)
         span.set_attributes(end_attributes)
         if state is EndState.SUCCESS:
-            span.set_status(Status(StatusCode.OK))
+            span.set_status(_STATUS_OK)
         elif state is EndState.FAIL:
             span.set_status(Status(StatusCode.ERROR, reason))
         span.end(self._end_ns)
@@ -313,15 +320,19 @@ def start_session(
 ) -> Session:
     """Start a session (a new root span) and make it current in the caller's context."""
     tag_list = normalize_tags(tags)
-    tag_list += [t for t in settings.default_tags if t not in tag_list]
+    if settings.default_tags:
+        tag_list += [t for t in settings.default_tags if t not in tag_list]
     name = None if name is None else safe_str(name, 200)
-    trace_id, parent = _continuation(inherited_session_id)
+    if inherited_session_id is None:  # the usual case, without a call
+        trace_id, parent = 0, None
+    else:
+        trace_id, parent = _continuation(inherited_session_id)
     trace_id = trace_id or choose_trace_id()
     previous = context.get_current()
     current = trace.get_current_span(previous).get_span_context()
     links = [Link(current)] if current.is_valid else None
-    session_id = str(uuid.UUID(int=trace_id))
-    start_attributes: dict[str, Any] = _user_attributes(attributes)
+    session_id = uuid_text(trace_id)
+    start_attributes: dict[str, Any] = {} if attributes is None else _user_attributes(attributes)
     start_attributes[attr.SESSION_ID] = session_id
     start_attributes[attr.CONVERSATION_ID] = session_id
     if tag_list:
@@ -331,19 +342,32 @@ def start_session(
     span_name = f"session {name}" if name else "session"
     span = start_root_span(span_name, start_attributes, links, trace_id, parent)
     actual = span.get_span_context()
-    if actual.is_valid and actual.trace_id != trace_id:  # a provider that picks its own ids
+    if actual.trace_id != trace_id and actual.is_valid:  # a provider that picks its own ids
         trace_id = actual.trace_id
-        session_id = str(uuid.UUID(int=trace_id))
+        session_id = uuid_text(trace_id)
         span.set_attributes({attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id})
-    session = Session(span, trace_id, tag_list, name, previous)
+    session = Session(span, trace_id, tag_list, name, previous, session_id)
     with _lock:
         _running[session] = None
         _by_trace[trace_id] = session
     context.attach(session.context)
+    _install_exit_handlers()
+    return session
+
+
+def _install_exit_handlers() -> None:
+    """``lifecycle.install_exit_handlers``, imported once (lifecycle imports this module)."""
+    global _install_exit_handlers
     from .lifecycle import install_exit_handlers
 
+    _install_exit_handlers = install_exit_handlers
     install_exit_handlers()
-    return session
+
+
+def uuid_text(value: int) -> str:
+    """``str(uuid.UUID(int=value))`` without building a UUID: a session's id, per start."""
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _unregister(session: Session) -> None:
@@ -407,9 +431,12 @@ def _user_attributes(attributes: Any) -> dict[str, Any]:
     return {safe_str(k, 256): attribute_value(v) for k, v in attributes.items()}
 
 
-def current_session() -> Session | None:
-    """Design.md section 5: the context's session, else the only running one."""
-    session = context.get_value(SESSION_KEY)
+def current_session(ctx: Context | None = None) -> Session | None:
+    """Design.md section 5: the context's session, else the only running one.
+
+    ``ctx`` is the current context when the caller already holds it.
+    """
+    session = (context.get_current() if ctx is None else ctx).get(SESSION_KEY)
     if session is not None and not session._ended:
         return session
     if len(_running) == 1:
@@ -427,8 +454,9 @@ def active_sessions() -> list[Session]:
         return list(_running)
 
 
-def session_for_trace(trace_id: int) -> Session | None:
-    return _by_trace.get(trace_id)
+# The session running on a trace id, or None. The span processor asks for every span started and
+# ended: the dict's own ``get``, so the question costs no Python frame.
+session_for_trace: Callable[[int], Session | None] = _by_trace.get
 
 
 def forget_inherited_sessions() -> None:
@@ -442,6 +470,8 @@ def forget_inherited_sessions() -> None:
 
 
 def format_duration(seconds: float) -> str:
+    if 0 < seconds < 60:  # most sessions: what the general case below gives, in one step
+        return f"{seconds:.1f}s"
     minutes, secs = divmod(max(seconds, 0.0), 60)
     hours, minutes = divmod(int(minutes), 60)
     parts = [f"{hours}h"] if hours else []
