@@ -58,15 +58,16 @@ class _Call:
 
     def __init__(self, spec: _Spec, args: tuple, kwargs: dict) -> None:
         session = kwargs.pop("session") if isinstance(kwargs.get("session"), Session) else None
-        session = session or current_session()
+        current = context.get_current()  # read once: session, agent and parent all come from it
+        session = session or current_session(current)
         attributes = dict(spec.attributes)
         attributes[attr.EVENT_ID] = new_event_id()
-        agent = spec.agent or _agent_of(args)
+        agent = spec.agent or _agent_of(args, current)
         if agent is not None:
             attributes[attr.AGENT_ID], attributes[attr.AGENT_NAME] = agent
         if settings.capture_content and spec.func is not None:
             capture(attributes, spec.arguments_key, _bound_arguments(spec.func, args, kwargs))
-        span, parent = start_child_span(spec.name, attributes, session)
+        span, parent = start_child_span(spec.name, attributes, session, current=current)
         ctx = trace.set_span_in_context(span, parent)
         if session is not None and parent.get(SESSION_KEY) is not session:
             ctx = context.set_value(SESSION_KEY, session, ctx)
@@ -86,7 +87,7 @@ class _Call:
             elif result is not None and settings.capture_content:
                 span.set_attribute(self.spec.result_key, _json(result))
             span.end()
-            if session is not None and session.is_running:
+            if session is not None and not session._ended:
                 if self.spec.kind is not None:
                     session.count(self.spec.kind)
                 if error is not None:
@@ -277,14 +278,13 @@ class _TracedAsyncGenerator:
         return getattr(self._agen, name)
 
 
-def _agent_of(args: tuple) -> tuple[str, str] | None:
-    """The ``@track_agent`` instance a method runs on, if any."""
+def _agent_of(args: tuple, current: context.Context | None = None) -> tuple[str, str] | None:
+    """The ``@track_agent`` instance a method runs on, else the agent of the context, if any."""
     if args:
         agent_id = getattr(args[0], AGENT_ID_ATTR, None)
         if agent_id is not None:
             return str(agent_id), safe_str(getattr(args[0], AGENT_NAME_ATTR, ""), 200)
-    agent = context.get_value(AGENT_KEY)
-    return agent
+    return (context.get_current() if current is None else current).get(AGENT_KEY)
 
 
 def _bound_arguments(func: Callable[..., Any], args: tuple, kwargs: dict) -> dict[str, Any]:

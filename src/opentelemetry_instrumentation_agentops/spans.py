@@ -7,8 +7,8 @@ is still exported, as a span of its own, so nothing is lost.
 
 from __future__ import annotations
 
-import contextlib
-from datetime import datetime
+import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 from opentelemetry import context, trace
@@ -16,10 +16,11 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from . import attributes as attr
+from .config import settings
 from .content import capture, safe_str
 from .errors import InvalidArgumentError, report
-from .events import ActionEvent, ErrorEvent, Event, EventType, LLMEvent, ToolEvent, now_iso
-from .session import ACTION, ERROR, LLM, TOOL, Session
+from .events import ActionEvent, ErrorEvent, Event, EventType, LLMEvent, ToolEvent
+from .session import ACTION, ERROR, LLM, TOOL, Session, uuid_text
 from .tracing import get_tracer
 
 AGENT_KEY = context.create_key("agentops-agent")
@@ -32,8 +33,10 @@ _KIND_BY_TYPE = {
 }
 
 
-def parent_context(session: Session | None) -> Context:
-    current = context.get_current()
+def parent_context(session: Session | None, current: Context | None = None) -> Context:
+    """The context a span of ``session`` starts in; ``current`` when the caller holds it."""
+    if current is None:
+        current = context.get_current()
     if session is None:
         return current
     if trace.get_current_span(current).get_span_context().trace_id == session.trace_id:
@@ -47,9 +50,10 @@ def start_child_span(
     session: Session | None,
     start_time: int | None = None,
     links: list[Link] | None = None,
+    current: Context | None = None,
 ) -> tuple[trace.Span, Context]:
     """Start a span of ``session`` (or a span of its own); returns it and its parent context."""
-    parent = parent_context(session)
+    parent = parent_context(session, current)
     if session is not None:
         attributes[attr.SESSION_ID] = session.session_id
     agent = parent.get(AGENT_KEY)
@@ -75,12 +79,16 @@ def record_event(event: Any, session: Session | None) -> None:
         )
         event = ActionEvent(action_type=type(event).__name__, logs=event)
     if event.end_timestamp is None:
-        event.end_timestamp = now_iso()
+        # events.now_iso(), keeping the datetime: its time needs no parse of the text just made.
+        now = datetime.now(timezone.utc)
+        event.end_timestamp = now.isoformat()
+        end = int(now.timestamp() * 1e9)
+    else:
+        end = _ns(event.end_timestamp)
     if session is not None and event.session_id is None:
         event.session_id = session.session_id
     name, attributes, kind = _describe(event)
     start = _ns(event.init_timestamp)
-    end = _ns(event.end_timestamp)
     links = _trigger_link(event)
     span, _ = start_child_span(name, attributes, session, start, links)
     if isinstance(event, ErrorEvent):
@@ -97,7 +105,7 @@ def record_event(event: Any, session: Session | None) -> None:
 def _describe(event: Event) -> tuple[str, dict[str, Any], int | None]:
     event_type = safe_str(event.event_type, 100)
     attributes: dict[str, Any] = {
-        attr.EVENT_ID: safe_str(event.id, 100),
+        attr.EVENT_ID: _id_text(event.id),
         attr.EVENT_TYPE: event_type,
     }
     if event.agent_id is not None:
@@ -127,10 +135,11 @@ def _describe(event: Event) -> tuple[str, dict[str, Any], int | None]:
     if action is not None:
         action = safe_str(action, 200)
         attributes[attr.ACTION_TYPE] = action
-    capture(attributes, attr.EVENT_PARAMS, event.params)
-    capture(attributes, attr.EVENT_RETURNS, event.returns)
-    capture(attributes, attr.EVENT_LOGS, getattr(event, "logs", None))
-    capture(attributes, attr.ACTION_SCREENSHOT, getattr(event, "screenshot", None))
+    if settings.capture_content:  # capture() checks it too: this skips four calls when off
+        capture(attributes, attr.EVENT_PARAMS, event.params)
+        capture(attributes, attr.EVENT_RETURNS, event.returns)
+        capture(attributes, attr.EVENT_LOGS, getattr(event, "logs", None))
+        capture(attributes, attr.ACTION_SCREENSHOT, getattr(event, "screenshot", None))
     kind = ACTION if isinstance(event, ActionEvent) else _KIND_BY_TYPE.get(event_type, ACTION)
     return (f"action {action}" if action else "action"), attributes, kind
 
@@ -170,14 +179,24 @@ def _mark_error(span: trace.Span, event: ErrorEvent, timestamp: int | None) -> N
 
 def _trigger_link(event: Event) -> list[Link] | None:
     trigger = getattr(event, "trigger_event", None)
+    if trigger is None:
+        return None
     span_context = getattr(trigger, _SPAN_CONTEXT, None)
     return [Link(span_context)] if span_context is not None else None
 
 
 def _remember_span(event: Event, span: trace.Span) -> None:
-    # A frozen or slotted subclass cannot keep it: no link then, nothing else lost.
-    with contextlib.suppress(Exception):
+    try:  # not contextlib.suppress: this runs per event, and try costs nothing when nothing fails
         setattr(event, _SPAN_CONTEXT, span.get_span_context())
+    except Exception:  # a frozen or slotted subclass cannot keep it: no link then
+        return
+
+
+def _id_text(value: Any) -> str:
+    """An event id as text: ``str()`` of the usual ``uuid.UUID``, made without its ``__str__``."""
+    if type(value) is uuid.UUID:
+        return uuid_text(value.int)
+    return safe_str(value, 100)
 
 
 def _ns(timestamp: Any) -> int | None:
