@@ -67,6 +67,7 @@ def clean_state(monkeypatch):
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
     ):
         monkeypatch.delenv(name, raising=False)
+    settings.chosen.clear()
     settings.load_env()
     settings.tracer_provider = None
     EXPORTER.clear()
@@ -78,6 +79,7 @@ def clean_state(monkeypatch):
     finally:
         logging.getLogger(LOGGER).disabled = False
     api._auto_session = None
+    settings.chosen.clear()
     settings.load_env()
     settings.tracer_provider = None
     EXPORTER.clear()

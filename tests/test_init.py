@@ -116,3 +116,15 @@ def test_init_default_tags_apply_to_later_sessions():
 def test_init_tags_are_the_legacy_default_tags():
     session = agentops.init(tags=["legacy"])
     assert session.tags == ["legacy"]
+
+
+def test_init_keeps_options_the_instrumentor_was_given(spans):
+    from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
+
+    AgentOpsInstrumentor().instrument(capture_content=True)
+    try:
+        agentops.init()
+        agentops.record(agentops.LLMEvent(model="m", prompt="kept"))
+    finally:
+        AgentOpsInstrumentor().uninstrument()
+    assert spans.one("chat m").attributes["gen_ai.input.messages"] == '"kept"'

@@ -60,10 +60,10 @@ def init(
     if legacy:
         logger.debug("init(): ignoring AgentOps options %s", ", ".join(sorted(legacy)))
     settings.load_env()
-    if strict is not None:
-        settings.strict = bool(strict)
-    if capture_content is not None:
-        settings.capture_content = bool(capture_content)
+    settings.choose(
+        strict=None if strict is None else bool(strict),
+        capture_content=None if capture_content is None else bool(capture_content),
+    )
     given_tags = default_tags if default_tags is not None else tags
     settings.default_tags = tuple(
         dict.fromkeys(settings.default_tags + tuple(normalize_tags(given_tags)))

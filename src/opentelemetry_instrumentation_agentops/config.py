@@ -57,9 +57,18 @@ class Settings:
     # AgentOps keys, kept only so get_api_key() answers; never written to telemetry.
     api_key: str | None = field(default=None, repr=False)
     parent_key: str | None = field(default=None, repr=False)
+    # Settings given in code (init(), instrument()); they win over the environment.
+    chosen: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def choose(self, **values: object) -> None:
+        """Set what code asked for; ``None`` means "not given" and changes nothing."""
+        for name, value in values.items():
+            if value is not None:
+                self.chosen[name] = value
+                setattr(self, name, value)
 
     def load_env(self) -> None:
-        """Reset every setting to what the environment says."""
+        """Read the environment again; settings chosen in code keep their value."""
         self.strict = env_flag(STRICT_ENV)
         content = os.environ.get(CONTENT_ENV, "").strip().lower()
         self.capture_content = content in _CONTENT_ON
@@ -68,6 +77,8 @@ class Settings:
         self.log_summary = env_flag(SUMMARY_ENV, default=True)
         disabled = {n.strip() for n in os.environ.get(DISABLED_ENV, "").split(",")}
         self.disabled = bool(disabled & {"agentops", "*"})
+        for name, value in self.chosen.items():
+            setattr(self, name, value)
 
 
 settings = Settings()

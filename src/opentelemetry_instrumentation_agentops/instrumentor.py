@@ -58,8 +58,7 @@ class AgentOpsInstrumentor(BaseInstrumentor):
     ) -> None:
         if tracer_provider is not None:
             settings.tracer_provider = tracer_provider
-        if capture_content is not None:
-            settings.capture_content = bool(capture_content)
+        settings.choose(capture_content=None if capture_content is None else bool(capture_content))
         attach_processor(current_provider())
         threading_instrumentor = ThreadingInstrumentor()
         if not threading_instrumentor.is_instrumented_by_opentelemetry:
