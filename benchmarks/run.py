@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     timeout = 300 if args.quick else 900
 
     crashed: list[str] = []
+    load = report._load()
+    say(
+        f"load average before: {load}"
+        + ("" if args.quick else "  (timings are noisier on a busy machine)")
+    )
     say("ours: items 1-4")
     ours = peer_venvs.run_driver(
         sys.executable, HERE / "ours.py", settings["n"], settings["rounds"], timeout
@@ -68,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     scale = run_scale(settings, timeout, crashed)
 
     info = report.machine()
+    info["load average (1, 5, 15 min) at the start"] = load
     command = "benchmarks/run.py" + (" --quick" if args.quick else "")
     markdown = report.results_markdown(
         info, command, settings, ours["results"], ours["environment"], peer_results, scale
