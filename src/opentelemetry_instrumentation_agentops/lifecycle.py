@@ -69,12 +69,30 @@ def end_sessions(end_state: EndState, reason: str, exception: BaseException | No
 
 
 def flush(timeout_millis: int = FLUSH_TIMEOUT_MILLIS) -> None:
+    """Export what is queued, waiting at most ``timeout_millis``.
+
+    The SDK's ``BatchSpanProcessor.force_flush`` does not honour its timeout: with a
+    collector that hangs it blocks for every queued batch. It runs in a daemon thread
+    that is given up on after the timeout. (Python 3.12 refuses new threads once the
+    interpreter exits; there the flush at exit runs inline, bounded only by the SDK.)
+    """
     force_flush = getattr(current_provider(), "force_flush", None)
-    if force_flush is not None:
+    if force_flush is None:
+        return
+
+    def run() -> None:
         try:
             force_flush(timeout_millis)
         except Exception:
             logger.debug("force_flush failed", exc_info=True)
+
+    try:
+        worker = threading.Thread(target=run, name="agentops-flush", daemon=True)
+        worker.start()
+    except RuntimeError:  # no new threads at interpreter shutdown (Python 3.12+)
+        run()
+        return
+    worker.join(timeout_millis / 1000)
 
 
 def _register_last_atexit() -> None:
