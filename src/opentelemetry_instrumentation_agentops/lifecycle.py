@@ -54,7 +54,26 @@ def install_exit_handlers() -> None:
     _previous_thread_excepthook = threading.excepthook
     threading.excepthook = _thread_excepthook
     if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=forget_inherited_sessions)
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _after_fork_in_child() -> None:
+    """The parent's sessions are not ours; the child's own must still be exported.
+
+    A ``multiprocessing`` worker leaves with ``os._exit()`` right after threading's
+    shutdown: no ``atexit`` handler runs, so neither the SDK's shutdown nor ours would
+    export what the child's sessions queued. Threading's exit hook does run there.
+    """
+    forget_inherited_sessions()
+    try:
+        threading._register_atexit(_end_sessions_of_child)  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):
+        pass
+
+
+def _end_sessions_of_child() -> None:
+    end_sessions(EndState.INDETERMINATE, EXIT_REASON)
+    flush()
 
 
 def end_sessions(end_state: EndState, reason: str, exception: BaseException | None = None) -> int:
