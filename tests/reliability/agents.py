@@ -1,0 +1,131 @@
+"""Agent programs in a fresh interpreter, for the fault tests.
+
+Scripts start with ``support.span_file.PREAMBLE`` (``SPAN_FILE``, ``make_provider()``,
+``FileSpanExporter``) and ``HELPERS`` below; a span counts as exported only if it reached
+the JSON-lines span file. Faults come from here too: a collector port that refuses
+connections and one that accepts them and never answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from support.span_file import read_spans, run_script, script_env, write_script
+
+from .checks import LEDGER, SUBPROCESS_PEAK_KB
+
+HELPERS = '''\
+import resource
+
+import opentelemetry_instrumentation_agentops as agentops
+
+
+def rss_kb():
+    """Resident memory now (Linux), in KiB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def report(**figures):
+    figures["peak_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(figures), flush=True)
+
+'''
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on: connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def hung_collector() -> Iterator[str]:
+    """An OTLP/HTTP endpoint that accepts connections and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(256)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1/traces"
+
+
+def figures(stdout: str, name: str) -> dict[str, Any]:
+    """The JSON line the script printed last (its ``report(...)``)."""
+    result = json.loads(stdout.strip().splitlines()[-1])
+    SUBPROCESS_PEAK_KB[name] = result.get("peak_rss_kb", 0)
+    return result
+
+
+def run_agent(tmp_path: Path, body: str, timeout: float = 60, **env: str):
+    """Run HELPERS + ``body``; returns (completed process, exported spans)."""
+    LEDGER["agent processes run"] += 1
+    result = run_script(tmp_path, HELPERS + body, timeout=timeout, **env)
+    return result, read_spans(tmp_path / "spans.jsonl")
+
+
+def run_until_signal(
+    tmp_path: Path, body: str, sig: int = signal.SIGTERM, timeout: float = 30, **env: str
+) -> tuple[int, str, float, list[dict]]:
+    """Start the agent, wait for its "ready" line, send ``sig``.
+
+    Returns the exit code, stderr, seconds from the signal to the exit and the spans.
+    """
+    LEDGER["agent processes run"] += 1
+    script = write_script(tmp_path, HELPERS + body)
+    process = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=script_env(tmp_path / "spans.jsonl", **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline().strip()
+        assert line == "ready", (line, process.stderr.read() if process.poll() else "")
+        sent = time.monotonic()
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=timeout)
+        took = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, stderr, took, read_spans(tmp_path / "spans.jsonl")
+
+
+# -- reading the exported spans ------------------------------------------------------------
+
+
+def roots(spans: list[dict]) -> dict[str, list[dict]]:
+    """Session roots by session name ("session x" -> "x")."""
+    found: dict[str, list[dict]] = {}
+    for span in spans:
+        if span["parent_span_id"] is None and span["name"].startswith("session"):
+            found.setdefault(span["name"].removeprefix("session").strip(), []).append(span)
+    return found
+
+
+def one_root(spans: list[dict], name: str) -> dict:
+    found = roots(spans).get(name, [])
+    assert len(found) == 1, f"{len(found)} roots for session {name!r}"
+    return found[0]
+
+
+def in_trace(spans: list[dict], root: dict) -> list[dict]:
+    return [s for s in spans if s["trace_id"] == root["trace_id"]]
+
+
+def count(spans: list[dict]) -> None:
+    """Add the exported spans and sessions a test checked to the figures."""
+    LEDGER["spans checked"] += len(spans)
+    LEDGER["sessions checked"] += sum(len(r) for r in roots(spans).values())
