@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from compat.kernel import SETUP_PIPELINE, kernel
 from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
-from support.span_file import read_spans, run_script
+from support.span_file import read_spans
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -115,33 +116,27 @@ def test_support_desk_script_prints_one_summary_per_session(tmp_path):
         assert item["session_id"].replace("-", "") == item["trace_id"]
 
 
-def notebook_code() -> str:
+def notebook_cells() -> list[str]:
     notebook = json.loads((EXAMPLES / "notebook.ipynb").read_text())
-    assert notebook["nbformat"] == 4
+    assert (notebook["nbformat"], notebook["nbformat_minor"]) >= (4, 5)
     cells = [c for c in notebook["cells"] if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in cells)
-    return "\n".join("".join(c["source"]) for c in cells)
+    return ["".join(c["source"]) for c in cells]
 
 
-def test_notebook_cells_run_and_a_rerun_starts_a_fresh_session(tmp_path):
-    code = notebook_code()
-    # Run the notebook top to bottom, then once more as a user re-running every cell.
-    body = (
-        "trace.set_tracer_provider(make_provider())\n"
-        f"CODE = {code!r}\n"
-        "namespace = {}\n"
-        "exec(CODE, namespace)\n"
-        "first = namespace['session']\n"
-        "exec(CODE, namespace)\n"
-        "print(json.dumps([first.session_id, namespace['session'].session_id]))\n"
-    )
-    done = run_script(tmp_path, body)
-    assert done.returncode == 0, done.stderr
-    first, second = json.loads(done.stdout.strip().splitlines()[-1])
-    assert first != second
-    assert done.stderr.count(" ended Success ") == 2
-    roots = [s for s in read_spans(tmp_path / "spans.jsonl") if s["parent_span_id"] is None]
-    assert sorted(r["attributes"]["session.id"] for r in roots) == sorted([first, second])
+def test_notebook_runs_in_a_kernel_and_a_rerun_starts_a_fresh_session(tmp_path):
+    cells = notebook_cells()
+    span_file = tmp_path / "spans.jsonl"
+    with kernel(tmp_path, span_file) as notebook:
+        notebook.run(SETUP_PIPELINE)
+        # Run the notebook top to bottom, then its cells again, without restarting the kernel.
+        outputs = [notebook.run(cell) for _ in range(2) for cell in cells]
+        ids = notebook.run("print(session.session_id)")
+    logged = "".join(outputs)
+    assert logged.count(" ended Success ") == 2, logged
+    roots = [s for s in read_spans(span_file) if s["parent_span_id"] is None]
+    assert len(roots) == 2
+    assert roots[-1]["attributes"]["session.id"] == ids.strip()
     for root in roots:
         attributes = root["attributes"]
         assert attributes["agentops.session.end_state"] == "Success"
