@@ -120,14 +120,10 @@ def peers_table(ours: dict[str, dict[str, Any]], peers: list[dict[str, Any]]) ->
             if mine is None:
                 mine_text, lower = "-", "-"
             else:
-                mine_text = (
-                    f"{mine['ratio_shared']:.2f}x ({mine['ratio_clean']:.2f}x), {mine['key']}"
-                )
+                # Our headline (for the processor row it is already the clean provider's).
+                mine_text = f"{mine['ratio']:.2f}x ({mine['ratio_clean']:.2f}x), {mine['key']}"
                 # Lower on both baselines: the same provider's and the clean one's.
-                below = (
-                    mine["ratio_shared"] < r["ratio_shared"]
-                    and mine["ratio_clean"] < r["ratio_clean"]
-                )
+                below = mine["ratio"] < r["ratio"] and mine["ratio_clean"] < r["ratio_clean"]
                 lower = "yes" if below else "**no**"
             lines.append(
                 f"| {peer['title']} | {r['operation']} | {r['baseline'].split(' ', 1)[0]} "

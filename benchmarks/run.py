@@ -15,6 +15,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ import peers as peer_venvs
 import report
 
 HERE = Path(__file__).resolve().parent
-FULL = {"n": 1000, "rounds": 9, "sessions": 10_000, "events": 1_000_000, "every": 100_000}
+# Many short rounds rather than a few long ones: a burst of another process spoils one round's
+# ratio, and the median of many rounds shrugs it off.
+FULL = {"n": 500, "rounds": 21, "sessions": 10_000, "events": 1_000_000, "every": 100_000}
 QUICK = {"n": 40, "rounds": 3, "sessions": 200, "events": 2_000, "every": 500}
 
 
@@ -69,7 +72,6 @@ def main(argv: list[str] | None = None) -> int:
         ours = {"results": [], "environment": {}}
 
     peer_results = [] if args.no_peers else run_peers(args, settings, timeout, crashed)
-    say("scale: item 6")
     scale = run_scale(settings, timeout, crashed)
 
     info = report.machine()
@@ -127,6 +129,7 @@ def run_scale(settings: dict[str, Any], timeout: float, crashed: list[str]) -> d
     }
     scale: dict[str, Any] = {}
     for name, job in jobs.items():
+        say(f"scale: {' '.join(job)}")
         try:
             done = subprocess.run(
                 [sys.executable, str(HERE / "scale.py"), *job],
@@ -148,8 +151,11 @@ def run_scale(settings: dict[str, Any], timeout: float, crashed: list[str]) -> d
     return scale
 
 
+_started = time.monotonic()
+
+
 def say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    print(f"[bench {time.monotonic() - _started:5.0f} s] {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
