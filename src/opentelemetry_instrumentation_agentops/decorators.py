@@ -57,11 +57,11 @@ class _Call:
     __slots__ = ("context", "session", "span", "spec")
 
     def __init__(self, spec: _Spec, args: tuple, kwargs: dict) -> None:
-        session = kwargs.pop("session") if isinstance(kwargs.get("session"), Session) else None
+        given = kwargs.get("session") if kwargs else None
+        session = kwargs.pop("session") if isinstance(given, Session) else None
         current = context.get_current()  # read once: session, agent and parent all come from it
         session = session or current_session(current)
-        attributes = dict(spec.attributes)
-        attributes[attr.EVENT_ID] = new_event_id()
+        attributes = {**spec.attributes, attr.EVENT_ID: new_event_id()}
         agent = spec.agent or _agent_of(args, current)
         if agent is not None:
             attributes[attr.AGENT_ID], attributes[attr.AGENT_NAME] = agent
@@ -89,9 +89,9 @@ class _Call:
             span.end()
             if session is not None and not session._ended:
                 if self.spec.kind is not None:
-                    session.count(self.spec.kind)
+                    session.count_one(self.spec.kind)
                 if error is not None:
-                    session.count(ERROR)
+                    session.count_one(ERROR)
         except Exception:  # telemetry never breaks the application
             logger.debug("could not end the span of %s", self.spec.name, exc_info=True)
 

@@ -44,14 +44,16 @@ class SessionSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         session = session_for_trace(span.context.trace_id)
+        if session is None:  # most spans of most programs: no property read beyond this
+            return
         scope = span.instrumentation_scope
-        if session is None or (scope is not None and scope.name == TRACER_NAME):
+        if scope is not None and scope.name == TRACER_NAME:
             return
         attributes = span.attributes
         if not _COUNTED_KEYS.isdisjoint(attributes):
             _count_genai(session, attributes)
         if span.status.status_code is StatusCode.ERROR:
-            session.count(ERROR)
+            session.count_one(ERROR)
 
     def shutdown(self) -> None:
         pass
@@ -68,7 +70,7 @@ def _count_genai(session: Any, attributes: Any) -> None:
     if operation in _LLM_OPERATIONS or input_tokens is not None or output_tokens is not None:
         session.count(LLM, input_tokens, output_tokens)
     elif operation == attr.OP_EXECUTE_TOOL:
-        session.count(TOOL)
+        session.count_one(TOOL)
 
 
 def attach_processor(provider: Any) -> None:

@@ -41,6 +41,7 @@ _by_trace: dict[int, Session] = {}
 _traceparent = TraceContextTextMapPropagator()
 
 _STATUS_OK = Status(StatusCode.OK)  # immutable: one for every session that ends Success
+_STATE_TEXT = {state: state.value for state in EndState}  # a dict, not Enum.value's property
 
 # Indices into Session._counts.
 LLM, TOOL, ACTION, ERROR, INPUT_TOKENS, OUTPUT_TOKENS = range(6)
@@ -214,14 +215,17 @@ class Session:
 
     # -- engine ------------------------------------------------------------
 
+    def count_one(self, kind: int) -> None:
+        """``count(kind)`` without usage: what every action, tool call and error adds."""
+        with self._lock:
+            self._counts[kind] += 1
+
     def count(
         self, kind: int, input_tokens: Any = None, output_tokens: Any = None, cost: Any = None
     ):
         """Add one event of ``kind`` (LLM, TOOL, ACTION, ERROR) to the totals."""
         with self._lock:
             self._counts[kind] += 1
-            if input_tokens is None and output_tokens is None and cost is None:
-                return  # the usual case: a count and nothing else
             if isinstance(input_tokens, int) and not isinstance(input_tokens, bool):
                 self._counts[INPUT_TOKENS] += input_tokens
             if isinstance(output_tokens, int) and not isinstance(output_tokens, bool):
@@ -237,7 +241,7 @@ class Session:
         legacy: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """End the root span with its end state and totals (never blocks on export)."""
-        state = parse_end_state(end_state)
+        state = end_state if type(end_state) is EndState else parse_end_state(end_state)
         reason = None if reason is None else safe_str(reason)
         if state is None:
             report(
@@ -258,7 +262,7 @@ class Session:
             )
             return self.get_analytics()
         self._end_ns = time.time_ns()
-        self.end_state, self.end_state_reason = state.value, reason
+        self.end_state, self.end_state_reason = _STATE_TEXT[state], reason
         self._write_end(state, reason, exception, legacy)
         _unregister(self)
         self._leave()
@@ -273,9 +277,13 @@ class Session:
         end_attributes: dict[str, Any] = {attr.SESSION_END_STATE: self.end_state}
         if reason is not None:
             end_attributes[attr.SESSION_END_STATE_REASON] = reason
-        counts = self._counts
-        for key, index in _TOTALS:
-            end_attributes[key] = counts[index]
+        counts = self._counts  # the six totals of _TOTALS, written out: this runs per session
+        end_attributes[attr.SESSION_LLM_CALLS] = counts[LLM]
+        end_attributes[attr.SESSION_TOOL_CALLS] = counts[TOOL]
+        end_attributes[attr.SESSION_ACTIONS] = counts[ACTION]
+        end_attributes[attr.SESSION_ERRORS] = counts[ERROR]
+        end_attributes[attr.INPUT_TOKENS] = counts[INPUT_TOKENS]
+        end_attributes[attr.OUTPUT_TOKENS] = counts[OUTPUT_TOKENS]
         if self._cost is not None:
             end_attributes[attr.SESSION_COST] = self._cost
         if legacy:

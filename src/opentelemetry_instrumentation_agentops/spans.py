@@ -99,7 +99,7 @@ def record_event(event: Any, session: Session | None) -> None:
         if kind == LLM:
             session.count(LLM, event.prompt_tokens, event.completion_tokens, event.cost)
         else:
-            session.count(kind)
+            session.count_one(kind)
 
 
 def _describe(event: Event) -> tuple[str, dict[str, Any], int | None]:

@@ -70,7 +70,12 @@ def current_provider() -> object:
 
 
 def get_tracer() -> trace.Tracer:
-    provider = current_provider()
+    # current_provider(), written out: this runs for every span the package makes.
+    provider = (
+        _NO_OP_PROVIDER
+        if settings.disabled
+        else settings.tracer_provider or trace.get_tracer_provider()
+    )
     if provider is not _cache.provider:
         _refresh(provider)
     return _cache.tracer
