@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import signal
@@ -65,10 +66,8 @@ def _after_fork_in_child() -> None:
     export what the child's sessions queued. Threading's exit hook does run there.
     """
     forget_inherited_sessions()
-    try:
+    with contextlib.suppress(AttributeError, RuntimeError):
         threading._register_atexit(_end_sessions_of_child)  # type: ignore[attr-defined]
-    except (AttributeError, RuntimeError):
-        pass
 
 
 def _end_sessions_of_child() -> None:
