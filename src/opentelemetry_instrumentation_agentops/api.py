@@ -15,7 +15,7 @@ from typing import Any
 from . import lifecycle
 from .config import settings
 from .end_state import EndState
-from .errors import AmbiguousSessionError, NoSessionError, report
+from .errors import AmbiguousSessionError, InvalidArgumentError, NoSessionError, report
 from .provider import configure_default_provider
 from .session import (
     Session,
@@ -73,6 +73,13 @@ def init(
         settings.api_key = api_key
     if legacy.get("parent_key") is not None:
         settings.parent_key = legacy["parent_key"]
+    if tracer_provider is not None and not _can_make_tracers(tracer_provider):
+        report(
+            InvalidArgumentError,
+            f"tracer_provider must be a TracerProvider, got {type(tracer_provider).__name__}; "
+            "it was ignored.",
+        )
+        tracer_provider = None
     if tracer_provider is not None:
         settings.tracer_provider = tracer_provider
     else:
@@ -89,6 +96,13 @@ def init(
     session.auto_started = True
     _auto_session = weakref.ref(session)
     return session
+
+
+def _can_make_tracers(provider: Any) -> bool:
+    try:
+        return callable(getattr(provider, "get_tracer", None))
+    except Exception:  # a proxy or a broken object
+        return False
 
 
 def resolve_session(action: str, method: str) -> Session | None:

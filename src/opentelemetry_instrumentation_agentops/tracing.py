@@ -9,6 +9,7 @@ session (``inherited_session_id``) keeps its trace id and is still a root.
 
 from __future__ import annotations
 
+import logging
 import random
 from contextvars import ContextVar
 from typing import Any
@@ -19,6 +20,8 @@ from opentelemetry.trace import Link, Span, SpanKind
 
 from .config import settings
 from .version import __version__
+
+logger = logging.getLogger("opentelemetry_instrumentation_agentops")
 
 TRACER_NAME = "opentelemetry_instrumentation_agentops"
 
@@ -82,7 +85,15 @@ def get_tracer() -> trace.Tracer:
 
 
 def _refresh(provider: Any) -> None:
-    tracer = provider.get_tracer(TRACER_NAME, __version__)
+    try:
+        tracer = provider.get_tracer(TRACER_NAME, __version__)
+    except Exception:  # a broken provider must not break every session: warn once
+        logger.warning(
+            "The tracer provider %s cannot make a tracer; nothing is exported.",
+            type(provider).__name__,
+            exc_info=True,
+        )
+        tracer = trace.NoOpTracer()
     ids = None
     inner = getattr(tracer, "id_generator", None)
     if inner is not None and hasattr(inner, "generate_trace_id"):
@@ -91,7 +102,10 @@ def _refresh(provider: Any) -> None:
     _cache.tracer, _cache.ids, _cache.provider = tracer, ids, provider
     from .processor import attach_processor  # late import: processor imports session
 
-    attach_processor(provider)
+    try:
+        attach_processor(provider)
+    except Exception:
+        logger.debug("could not add the session span processor", exc_info=True)
 
 
 def choose_trace_id() -> int:
