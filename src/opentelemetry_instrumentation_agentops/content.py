@@ -33,6 +33,17 @@ def safe_repr(value: object) -> str:
         return f"<unrepresentable {type(value).__name__}>"
 
 
+def utf8(text: str) -> str:
+    """``text`` as OTLP can send it: lone surrogates (invalid UTF-8) become ``\\udXXX``."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def safe_str(value: object, limit: int = 1024) -> str:
     """A short text for names, tags and reasons (not content)."""
     if not isinstance(value, str):
@@ -40,6 +51,9 @@ def safe_str(value: object, limit: int = 1024) -> str:
             value = str(value)
         except Exception:
             value = safe_repr(value)
+    if len(value) > limit:
+        return utf8(value[:limit])[:limit] + TRUNCATED
+    value = utf8(value)
     return value if len(value) <= limit else value[:limit] + TRUNCATED
 
 
@@ -86,6 +100,7 @@ def to_json(value: object) -> str:
         text = json.dumps(_plain(value, 0, set(), limit), ensure_ascii=False, default=safe_repr)
     except Exception:
         text = json.dumps(safe_repr(value))
+    text = utf8(text)  # in a JSON string, the escape reads back as the same character
     return text if len(text) <= limit else text[:limit] + TRUNCATED
 
 
