@@ -24,6 +24,7 @@ _SECRET_KEY = re.compile(r"api[_-]?key|password|passwd|token|authorization|secre
 _MAX_DEPTH = 8
 _MAX_ITEMS = 100
 _SCALARS = (str, int, float, bool, type(None))
+INT64 = range(-(2**63), 2**63)  # what an OTLP integer attribute holds
 
 
 def safe_repr(value: object) -> str:
@@ -111,13 +112,20 @@ def capture(attributes: dict[str, Any], key: str, value: object) -> None:
 
 
 def attribute_value(value: object) -> Any:
-    """``value`` as a valid OpenTelemetry attribute value (text when it is not one)."""
+    """``value`` as a valid OpenTelemetry attribute value (text when it is not one).
+
+    Integers must fit in 64 bits and arrays hold at most 100 items of one type:
+    anything else would be dropped by the OTLP encoder, so it is sent as text.
+    """
     if isinstance(value, str):
         return safe_str(value, settings.content_max_length)
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, (bool, float)) or (isinstance(value, int) and value in INT64):
         return value
-    if isinstance(value, (list, tuple)) and value:
+    if isinstance(value, (list, tuple)) and 0 < len(value) <= _MAX_ITEMS:
         kind = type(value[0])
         if kind in (str, bool, int, float) and all(type(v) is kind for v in value):
-            return [safe_str(v) for v in value] if kind is str else list(value)
+            if kind is str:
+                return [safe_str(v) for v in value]
+            if kind is not int or all(v in INT64 for v in value):
+                return list(value)
     return safe_str(value)
