@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from time import time_ns
 from typing import Any
 
 from opentelemetry import context, trace
@@ -88,13 +89,13 @@ def record_event(event: Any, session: Session | None) -> None:
     if session is not None and event.session_id is None:
         event.session_id = session.session_id
     name, attributes, kind = _describe(event)
-    start = _ns(event.init_timestamp)
+    start = _ns(event.init_timestamp) or time_ns()
     links = _trigger_link(event)
     span, _ = start_child_span(name, attributes, session, start, links)
     if isinstance(event, ErrorEvent):
         _mark_error(span, event, start)
     _remember_span(event, span)
-    span.end(max(end, start) if end and start else end)
+    span.end(max(end or time_ns(), start))  # never before its start, whatever was given
     if session is not None and kind is not None and not session._ended:
         if kind == LLM:
             session.count(LLM, event.prompt_tokens, event.completion_tokens, event.cost)
@@ -201,13 +202,15 @@ def _id_text(value: Any) -> str:
 
 def _ns(timestamp: Any) -> int | None:
     """Nanoseconds since the epoch for an ISO string, a datetime or a number of seconds."""
+    ns = None
     try:
         if isinstance(timestamp, str):
-            return int(datetime.fromisoformat(timestamp).timestamp() * 1e9)
-        if isinstance(timestamp, datetime):
-            return int(timestamp.timestamp() * 1e9)
-        if isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool):
-            return int(timestamp * 1e9) if timestamp < 1e11 else int(timestamp)
-    except (ValueError, OverflowError, OSError):
-        pass
-    return None
+            ns = int(datetime.fromisoformat(timestamp).timestamp() * 1e9)
+        elif isinstance(timestamp, datetime):
+            ns = int(timestamp.timestamp() * 1e9)
+        elif isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool):
+            ns = int(timestamp * 1e9) if timestamp < 1e11 else int(timestamp)
+    except Exception:
+        return None
+    # OTLP times are unsigned 64-bit: another value would fail the export of the whole batch.
+    return ns if ns is not None and 0 <= ns < 2**64 else None
