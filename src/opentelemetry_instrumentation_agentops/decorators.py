@@ -29,6 +29,7 @@ from .content import capture, safe_str
 from .events import new_event_id
 from .session import ACTION, ERROR, SESSION_KEY, TOOL, Session, current_session
 from .spans import AGENT_KEY, start_child_span
+from .tracing import record_exception
 
 logger = logging.getLogger("opentelemetry_instrumentation_agentops")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,7 +80,7 @@ class _Call:
         try:
             span, session = self.span, self.session
             if error is not None:
-                span.record_exception(error)
+                record_exception(span, error)
                 span.set_status(
                     Status(StatusCode.ERROR, f"{type(error).__name__}: {safe_str(error)}")
                 )

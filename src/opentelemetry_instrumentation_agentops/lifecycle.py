@@ -26,6 +26,7 @@ import sys
 import threading
 from typing import Any
 
+from .content import safe_str
 from .end_state import EndState
 from .session import Session, active_sessions, current_session, forget_inherited_sessions
 from .tracing import current_provider
@@ -174,7 +175,7 @@ def _end_process_session() -> bool:
 def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
     _previous_excepthook(exc_type, exc, tb)  # the traceback first, then the export
     try:
-        if end_sessions(EndState.FAIL, f"uncaught {exc_type.__name__}: {exc}", exc):
+        if end_sessions(EndState.FAIL, f"uncaught {exc_type.__name__}: {safe_str(exc)}", exc):
             flush()
     except Exception:
         pass

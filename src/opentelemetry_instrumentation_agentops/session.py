@@ -29,7 +29,7 @@ from .config import settings
 from .content import attribute_value, safe_str
 from .end_state import EndState, parse_end_state
 from .errors import InvalidArgumentError, InvalidEndStateError, SessionEndedError, report
-from .tracing import choose_trace_id, start_root_span
+from .tracing import choose_trace_id, record_exception, start_root_span
 
 logger = logging.getLogger("opentelemetry_instrumentation_agentops")
 
@@ -273,7 +273,7 @@ class Session:
     def _write_end(self, state, reason, exception, legacy) -> None:
         span = self.span
         if exception is not None:
-            span.record_exception(exception)
+            record_exception(span, exception)
         end_attributes: dict[str, Any] = {attr.SESSION_END_STATE: self.end_state}
         if reason is not None:
             end_attributes[attr.SESSION_END_STATE_REASON] = reason

@@ -22,7 +22,7 @@ from .content import capture, safe_str
 from .errors import InvalidArgumentError, report
 from .events import ActionEvent, ErrorEvent, Event, EventType, LLMEvent, ToolEvent
 from .session import ACTION, ERROR, LLM, TOOL, Session, uuid_text
-from .tracing import get_tracer
+from .tracing import get_tracer, record_exception
 
 AGENT_KEY = context.create_key("agentops-agent")
 _SPAN_CONTEXT = "_agentops_span_context"
@@ -170,7 +170,7 @@ def _mark_error(span: trace.Span, event: ErrorEvent, timestamp: int | None) -> N
     details = None if event.details is None else safe_str(event.details)
     span.set_status(Status(StatusCode.ERROR, details))
     if isinstance(event.exception, BaseException):
-        span.record_exception(event.exception, timestamp=timestamp)
+        record_exception(span, event.exception, timestamp)
     else:
         exception_attributes = {"exception.type": safe_str(event.error_type or "Error", 200)}
         if details is not None:

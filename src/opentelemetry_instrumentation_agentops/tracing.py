@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import traceback
 from contextvars import ContextVar
 from typing import Any
 
@@ -19,6 +20,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind
 
 from .config import settings
+from .content import safe_str
 from .version import __version__
 
 logger = logging.getLogger("opentelemetry_instrumentation_agentops")
@@ -148,3 +150,24 @@ def remote_parent(trace_id: int, span_id: int = 0) -> Context:
         trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
     )
     return trace.set_span_in_context(trace.NonRecordingSpan(span_context), Context())
+
+
+def record_exception(span: Span, exception: BaseException, timestamp: int | None = None) -> None:
+    """``span.record_exception()`` for any exception, its texts exportable and capped.
+
+    The SDK's own calls ``str(exception)``, which may raise, and exports the texts
+    whatever their size or encoding.
+    """
+    kind = type(exception)
+    module = kind.__module__
+    name = (
+        kind.__qualname__ if module in (None, "", "builtins") else f"{module}.{kind.__qualname__}"
+    )
+    stacktrace = "".join(traceback.format_exception(kind, exception, exception.__traceback__))
+    limit = settings.content_max_length
+    attributes = {
+        "exception.type": safe_str(name, 200),
+        "exception.message": safe_str(exception, limit),
+        "exception.stacktrace": safe_str(stacktrace, limit),
+    }
+    span.add_event("exception", attributes, timestamp)
