@@ -311,7 +311,7 @@ def _decorator(
     """Serve both ``@deco`` and ``@deco(name)``."""
 
     def decorate(func: F) -> F:
-        label = name if isinstance(name, str) and name else func.__name__
+        label = safe_str(name if isinstance(name, str) and name else func.__name__, 200)
         span_name, attributes, kind = describe(label)
         return _traced(_Spec(func, span_name, attributes, kind, *keys))  # type: ignore[return-value]
 
@@ -366,6 +366,7 @@ def track_agent(name: str | None = None) -> Any:
 
     def decorate(target: Any) -> Any:
         label = name if isinstance(name, str) and name else getattr(target, "__name__", "agent")
+        label = safe_str(label, 200)
         if inspect.isclass(target):
             return _track_agent_class(target, name if isinstance(name, str) else None)
         return _traced(agent_spec(target, label))
