@@ -152,11 +152,18 @@ def end_session(
         end_state = EndState.SUCCESS
     if legacy.get("is_auto_end") and settings.skip_auto_end_session:
         return None
+    if session is not None and as_session(session) is None:
+        report(
+            InvalidArgumentError,
+            f"end_session(session=...) takes a Session, got {type(session).__name__}; "
+            "no session was ended.",
+        )
+        return None
     if session is None:
         session = resolve_session("end session", "end_session")
         if session is None:
             return None
-    return session.end(end_state, end_state_reason, legacy=legacy)
+    return as_session(session).end(end_state, end_state_reason, legacy=legacy)
 
 
 def as_session(value: Any) -> Session | None:
@@ -165,7 +172,10 @@ def as_session(value: Any) -> Session | None:
         return value
     if value is None or isinstance(value, str):
         return None
-    wrapped = getattr(value, "trace_context", None)  # agentops.legacy.Session
+    try:
+        wrapped = getattr(value, "trace_context", None)  # agentops.legacy.Session
+    except Exception:  # a proxy or a broken object: not a session
+        return None
     return wrapped if isinstance(wrapped, Session) else None
 
 
