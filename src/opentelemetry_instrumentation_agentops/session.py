@@ -12,6 +12,7 @@ from any thread or task can never log "Failed to detach context".
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import threading
 import time
@@ -39,6 +40,7 @@ _lock = threading.Lock()
 _running: dict[Session, None] = {}  # insertion-ordered set of running sessions
 _by_trace: dict[int, Session] = {}
 _traceparent = TraceContextTextMapPropagator()
+MAX_TAGS = 100  # tags of one session: the attribute stays bounded
 
 _STATUS_OK = Status(StatusCode.OK)  # immutable: one for every session that ends Success
 _STATE_TEXT = {state: state.value for state in EndState}  # a dict, not Enum.value's property
@@ -306,8 +308,8 @@ class Session:
         if self._ended:
             report(SessionEndedError, f"Session {self.session_id} has ended; tags not changed.")
             return
-        self.tags = tags
-        self.span.set_attribute(attr.SESSION_TAGS, tags)
+        self.tags = tags[:MAX_TAGS]
+        self.span.set_attribute(attr.SESSION_TAGS, self.tags)
 
 
 def _live(ctx: Context) -> Context:
@@ -330,6 +332,7 @@ def start_session(
     tag_list = normalize_tags(tags)
     if settings.default_tags:
         tag_list += [t for t in settings.default_tags if t not in tag_list]
+        del tag_list[MAX_TAGS:]
     name = None if name is None else safe_str(name, 200)
     if inherited_session_id is None:  # the usual case, without a call
         trace_id, parent = 0, None
@@ -418,16 +421,13 @@ def normalize_tags(tags: Any) -> list[str]:
     if isinstance(tags, str):
         return [safe_str(tags, 256)]
     try:
-        items = list(tags)
-    except TypeError:
+        items = list(itertools.islice(tags, MAX_TAGS + 1))  # an endless iterator is no hang
+    except Exception:
         report(InvalidArgumentError, f"tags must be a list of strings, got {type(tags).__name__}.")
         items = [tags]
-    result: list[str] = []
-    for item in items:
-        tag = safe_str(item, 256)
-        if tag not in result:
-            result.append(tag)
-    return result
+    if len(items) > MAX_TAGS:
+        logger.warning("A session keeps at most %d tags; the others were dropped.", MAX_TAGS)
+    return list(dict.fromkeys(safe_str(item, 256) for item in items[:MAX_TAGS]))
 
 
 def _user_attributes(attributes: Any) -> dict[str, Any]:
