@@ -111,6 +111,16 @@ def capture(attributes: dict[str, Any], key: str, value: object) -> None:
         attributes[key] = to_json(value)
 
 
+def as_float(value: object) -> float | None:
+    """``value`` as a float when it is a number (not a bool) a float can hold, else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond 1e308
+            return None
+    return None
+
+
 def attribute_value(value: object) -> Any:
     """``value`` as a valid OpenTelemetry attribute value (text when it is not one).
 

@@ -27,7 +27,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from . import attributes as attr
 from .config import settings
-from .content import attribute_value, safe_str
+from .content import as_float, attribute_value, safe_str
 from .end_state import EndState, parse_end_state
 from .errors import InvalidArgumentError, InvalidEndStateError, SessionEndedError, report
 from .tracing import choose_trace_id, record_exception, start_root_span
@@ -41,6 +41,13 @@ _running: dict[Session, None] = {}  # insertion-ordered set of running sessions
 _by_trace: dict[int, Session] = {}
 _traceparent = TraceContextTextMapPropagator()
 MAX_TAGS = 100  # tags of one session: the attribute stays bounded
+MAX_TOKENS = 2**63 - 1  # the most an OTLP integer attribute holds
+
+
+def is_token_count(value: object) -> bool:
+    """A token count an OTLP attribute can carry: an int (not a bool) from 0 to MAX_TOKENS."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TOKENS
+
 
 _STATUS_OK = Status(StatusCode.OK)  # immutable: one for every session that ends Success
 _STATE_TEXT = {state: state.value for state in EndState}  # a dict, not Enum.value's property
@@ -228,11 +235,13 @@ class Session:
         """Add one event of ``kind`` (LLM, TOOL, ACTION, ERROR) to the totals."""
         with self._lock:
             self._counts[kind] += 1
-            if isinstance(input_tokens, int) and not isinstance(input_tokens, bool):
-                self._counts[INPUT_TOKENS] += input_tokens
-            if isinstance(output_tokens, int) and not isinstance(output_tokens, bool):
-                self._counts[OUTPUT_TOKENS] += output_tokens
-            if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost == cost:
+            counts = self._counts
+            if is_token_count(input_tokens):
+                counts[INPUT_TOKENS] = min(counts[INPUT_TOKENS] + input_tokens, MAX_TOKENS)
+            if is_token_count(output_tokens):
+                counts[OUTPUT_TOKENS] = min(counts[OUTPUT_TOKENS] + output_tokens, MAX_TOKENS)
+            cost = as_float(cost)
+            if cost is not None and cost == cost:
                 self._cost = (self._cost or 0.0) + cost
 
     def end(

@@ -18,10 +18,10 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from . import attributes as attr
 from .config import settings
-from .content import capture, safe_str
+from .content import as_float, capture, safe_str
 from .errors import InvalidArgumentError, report
 from .events import ActionEvent, ErrorEvent, Event, EventType, LLMEvent, ToolEvent
-from .session import ACTION, ERROR, LLM, TOOL, Session, uuid_text
+from .session import ACTION, ERROR, LLM, TOOL, Session, is_token_count, uuid_text
 from .tracing import get_tracer, record_exception
 
 AGENT_KEY = context.create_key("agentops-agent")
@@ -154,10 +154,11 @@ def _describe_llm(event: LLMEvent, attributes: dict[str, Any]) -> tuple[str, dic
         (attr.INPUT_TOKENS, event.prompt_tokens),
         (attr.OUTPUT_TOKENS, event.completion_tokens),
     ):
-        if isinstance(value, int) and not isinstance(value, bool):
+        if is_token_count(value):
             attributes[key] = value
-    if isinstance(event.cost, (int, float)) and not isinstance(event.cost, bool):
-        attributes[attr.LLM_COST] = float(event.cost)
+    cost = as_float(event.cost)
+    if cost is not None:
+        attributes[attr.LLM_COST] = cost
     if event.thread_id is not None:
         attributes[attr.LLM_THREAD_ID] = safe_str(event.thread_id, 100)
     capture(attributes, attr.INPUT_MESSAGES, event.prompt)
