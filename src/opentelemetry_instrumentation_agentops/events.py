@@ -92,7 +92,9 @@ class ErrorEvent(Event):
 
     def __post_init__(self) -> None:
         if isinstance(self.exception, BaseException):
-            self.error_type = self.error_type or type(self.exception).__name__
+            given = self.error_type  # any type: only None or "" is "not given"
+            if given is None or (isinstance(given, str) and not given):
+                self.error_type = type(self.exception).__name__
             if self.details is None:
                 self.details = safe_str(self.exception)
             if self.logs is None:

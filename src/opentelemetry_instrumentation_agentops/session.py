@@ -399,7 +399,7 @@ def _unregister(session: Session) -> None:
 
 def _continuation(inherited: Any) -> tuple[int, Context | None]:
     """Trace id and remote parent named by a UUID or a W3C traceparent."""
-    if inherited is None or inherited == "":
+    if inherited is None or (isinstance(inherited, str) and inherited == ""):
         return 0, None
     if isinstance(inherited, uuid.UUID):
         return inherited.int, None

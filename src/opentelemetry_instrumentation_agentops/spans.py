@@ -123,7 +123,7 @@ def _describe(event: Event) -> tuple[str, dict[str, Any], int | None]:
         capture(attributes, attr.EVENT_LOGS, event.logs)
         return (f"execute_tool {tool}" if tool else "execute_tool"), attributes, TOOL
     if isinstance(event, ErrorEvent):
-        error_type = safe_str(event.error_type or "Error", 200)
+        error_type = _error_type(event)
         attributes[attr.ERROR_TYPE] = error_type
         if event.code is not None:
             attributes[attr.ERROR_CODE] = safe_str(event.code, 200)
@@ -173,15 +173,20 @@ def _mark_error(span: trace.Span, event: ErrorEvent, timestamp: int | None) -> N
     if isinstance(event.exception, BaseException):
         record_exception(span, event.exception, timestamp)
     else:
-        exception_attributes = {"exception.type": safe_str(event.error_type or "Error", 200)}
+        exception_attributes = {"exception.type": _error_type(event)}
         if details is not None:
             exception_attributes["exception.message"] = details
         span.add_event("exception", exception_attributes, timestamp)
 
 
+def _error_type(event: ErrorEvent) -> str:
+    given = event.error_type
+    return (safe_str(given, 200) or "Error") if given is not None else "Error"
+
+
 def _trigger_link(event: Event) -> list[Link] | None:
     trigger = getattr(event, "trigger_event", None)
-    if trigger is None:
+    if not isinstance(trigger, Event):  # only an event recorded here has a span to link to
         return None
     span_context = getattr(trigger, _SPAN_CONTEXT, None)
     return [Link(span_context)] if span_context is not None else None
