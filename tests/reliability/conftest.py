@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .checks import FULL, LEDGER, SUBPROCESS_PEAK_KB
+from .checks import FULL, LEDGER, LOGGER, SUBPROCESS_PEAK_KB
 
 
 class _DetachErrors(logging.Handler):
@@ -33,6 +33,18 @@ def detach_errors() -> Iterator[_DetachErrors]:
         yield handler
     finally:
         root.removeHandler(handler)
+
+
+@pytest.fixture
+def quiet() -> Iterator[None]:
+    """The package's warnings off: fuzzing misuse would log thousands of them."""
+    logger = logging.getLogger(LOGGER)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
