@@ -32,6 +32,9 @@ def _asked_for(config: pytest.Config) -> bool:
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     if HERE in (collection_path, *collection_path.parents) and not _asked_for(config):
         return True
+    # The 0.4 programs exist only where agentops 0.4 is installed: not collected, not skipped.
+    if collection_path.name == "test_docs_04.py" and (agentops_version() or "").startswith("0.3"):
+        return True
     return None
 
 

@@ -8,15 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import agentops_version
 from .scripts import run_program
 
-pytestmark = [
-    pytest.mark.compat,
-    pytest.mark.skipif(
-        (agentops_version() or "0.4").startswith("0.3"), reason="agentops 0.4 programs"
-    ),
-]
+pytestmark = pytest.mark.compat
 END = "agentops.session.end_state"
 
 
