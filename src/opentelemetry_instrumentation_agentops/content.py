@@ -11,6 +11,7 @@ whose ``repr`` fails all become placeholder strings.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -59,7 +60,18 @@ def safe_str(value: object, limit: int = 1024) -> str:
 
 
 def is_secret_key(key: object) -> bool:
+    if isinstance(key, (bytes, bytearray)):
+        key = bytes(key).decode("utf-8", "replace")
     return isinstance(key, str) and _SECRET_KEY.search(key) is not None
+
+
+def _named_fields(value: Any) -> dict[str, Any] | None:
+    """The fields of a dataclass or namedtuple by name, so their keys can be redacted."""
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return dict(zip(value._fields, value, strict=False))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)}
+    return None
 
 
 def _plain(value: Any, depth: int, seen: set[int], limit: int) -> Any:
@@ -82,8 +94,14 @@ def _plain(value: Any, depth: int, seen: set[int], limit: int) -> Any:
                 else _plain(v, depth + 1, seen, limit)
                 for k, v in items
             }
+        fields = _named_fields(value)
+        if fields is not None:
+            return _plain(fields, depth, seen, limit)
         if isinstance(value, (list, tuple, set, frozenset)):
-            return [_plain(v, depth + 1, seen, limit) for v in list(value)[:_MAX_ITEMS]]
+            items = list(value)[:_MAX_ITEMS]
+            if len(items) == 2 and isinstance(items[0], str) and is_secret_key(items[0]):
+                return [items[0], REDACTED]  # a (name, value) pair, as headers often are
+            return [_plain(v, depth + 1, seen, limit) for v in items]
         fields = getattr(value, "__dict__", None)
         if isinstance(fields, dict) and fields:
             return _plain(fields, depth, seen, limit)
