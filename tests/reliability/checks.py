@@ -40,8 +40,9 @@ def scale(ci: int, full: int) -> int:
 
 
 def text_limit() -> int:
-    """The longest string the package may export: the content cap plus the truncation mark."""
-    return settings.content_max_length + len(TRUNCATED)
+    """The longest text the package may export: the content cap (captured content) or 1024
+    (names, reasons, messages), whichever is larger, plus the truncation mark."""
+    return max(settings.content_max_length, 1024) + len(TRUNCATED)
 
 
 # -- validity of exported spans -------------------------------------------------------
@@ -175,6 +176,7 @@ def reset(exporter_spans: Any) -> None:
     finally:
         logger.disabled = False
     api._auto_session = None
+    settings.chosen.clear()
     settings.load_env()
     settings.tracer_provider = None
     exporter_spans.clear()
