@@ -14,7 +14,7 @@ import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops.config import SUMMARY_ENV, settings
 
 # By module path: the package namespace may also export a ``session`` decorator.
-session_module = importlib.import_module("opentelemetry_instrumentation_agentops.session")
+session_module = importlib.import_module("opentelemetry_instrumentation_agentops.sessions")
 
 SUMMARY = re.compile(
     r"Session (?P<name>.+) ended (?P<state>\w+) \| Duration: (?P<duration>[^|]+) \| "

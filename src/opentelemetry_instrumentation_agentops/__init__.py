@@ -34,9 +34,8 @@ AgentOps 0.4 code runs too: ``start_trace``/``end_trace`` (a session is the
 ``operation``, ``guardrail`` (see ``legacy.py`` and ``entities.py``), as do the
 0.3 extras ``record_function``, ``create_agent`` and ``get_api_key``. With the
 instrumentor active, the real ``agentops`` package is redirected onto this
-engine (see ``compat``). Note: the ``session`` attribute of this package is the
-0.4 decorator: reach the engine module through ``sys.modules`` or ``from
-.session import ...``, never as an attribute of the package.
+engine (see ``compat``). The ``session`` attribute of this package is the 0.4
+decorator; the session engine is the module ``sessions``.
 
 Misuse never raises (one warning through the
 ``opentelemetry_instrumentation_agentops`` logger) unless
@@ -97,7 +96,7 @@ from .legacy import (
     track_tool,
     update_trace_metadata,
 )
-from .session import Session, start_session
+from .sessions import Session, start_session
 from .version import __version__
 
 __all__ = [

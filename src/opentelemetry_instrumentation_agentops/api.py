@@ -17,7 +17,7 @@ from .config import settings
 from .end_state import EndState
 from .errors import AmbiguousSessionError, InvalidArgumentError, NoSessionError, report
 from .provider import configure_default_provider
-from .session import (
+from .sessions import (
     Session,
     active_sessions,
     current_session,

@@ -1,7 +1,7 @@
 """Process-wide settings: environment variables, overridden by ``init()`` arguments.
 
 Only configuration lives here. Session state never does: sessions live in the
-OpenTelemetry context (see ``session.py``).
+OpenTelemetry context (see ``sessions.py``).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from . import attributes as attr
 from .config import settings
 from .content import capture, safe_str
 from .events import new_event_id
-from .session import ACTION, ERROR, SESSION_KEY, TOOL, Session, current_session
+from .sessions import ACTION, ERROR, SESSION_KEY, TOOL, Session, current_session
 from .spans import AGENT_KEY, start_child_span
 from .tracing import record_exception
 

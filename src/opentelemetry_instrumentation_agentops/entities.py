@@ -47,7 +47,7 @@ from .decorators import (
     tool_span,
     track_agent,
 )
-from .session import Session, start_session
+from .sessions import Session, start_session
 
 logger = logging.getLogger("opentelemetry_instrumentation_agentops")
 SESSION_KINDS = frozenset({"session", "trace", "track_endpoint", "http"})

@@ -29,7 +29,7 @@ from . import lifecycle
 from .config import AUTO_START_ENV, env_flag, settings
 from .package import _instruments
 from .processor import attach_processor
-from .session import start_session
+from .sessions import start_session
 from .tracing import current_provider
 
 logger = logging.getLogger("opentelemetry_instrumentation_agentops")

@@ -55,7 +55,7 @@ from .config import settings
 from .content import attribute_value, safe_str
 from .decorators import create_agent_span, record_action, record_tool
 from .errors import InvalidArgumentError, report
-from .session import Session, active_sessions, start_session
+from .sessions import Session, active_sessions, start_session
 
 DEFAULT_TRACE_NAME = "session"
 

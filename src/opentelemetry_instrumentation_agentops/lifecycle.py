@@ -28,7 +28,7 @@ from typing import Any
 
 from .content import safe_str
 from .end_state import EndState
-from .session import Session, active_sessions, current_session, forget_inherited_sessions
+from .sessions import Session, active_sessions, current_session, forget_inherited_sessions
 from .tracing import current_provider
 
 logger = logging.getLogger("opentelemetry_instrumentation_agentops")

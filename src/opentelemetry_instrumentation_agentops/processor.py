@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
 from . import attributes as attr
-from .session import ERROR, LLM, TOOL, session_for_trace
+from .sessions import ERROR, LLM, TOOL, session_for_trace
 from .tracing import TRACER_NAME
 
 _LLM_OPERATIONS = {attr.OP_CHAT, "text_completion", "generate_content"}

@@ -21,7 +21,8 @@ from .config import settings
 from .content import as_float, capture, safe_str
 from .errors import InvalidArgumentError, report
 from .events import ActionEvent, ErrorEvent, Event, EventType, LLMEvent, ToolEvent
-from .session import ACTION, ERROR, LLM, TOOL, Session, is_token_count, uuid_text
+from .propagation import uuid_text
+from .sessions import ACTION, ERROR, LLM, TOOL, Session, is_token_count
 from .tracing import get_tracer, record_exception
 
 AGENT_KEY = context.create_key("agentops-agent")

@@ -21,7 +21,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from .. import api
 from ..config import settings
 from ..errors import AgentOpsError
-from ..session import Session
+from ..sessions import Session
 
 logger = logging.getLogger("opentelemetry_instrumentation_agentops")
 

@@ -19,7 +19,7 @@ from .. import api, legacy
 from ..config import settings
 from ..decorators import record_action, record_tool, track_agent
 from ..events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
-from ..session import Session, active_sessions, current_session, running_count, start_session
+from ..sessions import Session, active_sessions, current_session, running_count, start_session
 from . import common
 from .patcher import Patcher
 

@@ -31,7 +31,7 @@ from ..entities import (
     workflow,
 )
 from ..events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
-from ..session import Session, start_session
+from ..sessions import Session, start_session
 from . import common, tracing
 from .patcher import Patcher
 

@@ -23,13 +23,14 @@ from typing import Any
 from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, Status, StatusCode
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from . import attributes as attr
 from .config import settings
 from .content import as_float, attribute_value, safe_str
 from .end_state import EndState, parse_end_state
 from .errors import InvalidArgumentError, InvalidEndStateError, SessionEndedError, report
+from .propagation import continuation, uuid_text
+from .summary import format_duration, log_summary
 from .tracing import choose_trace_id, record_exception, start_root_span
 
 logger = logging.getLogger("opentelemetry_instrumentation_agentops")
@@ -39,7 +40,6 @@ SESSION_KEY = context.create_key("agentops-session")
 _lock = threading.Lock()
 _running: dict[Session, None] = {}  # insertion-ordered set of running sessions
 _by_trace: dict[int, Session] = {}
-_traceparent = TraceContextTextMapPropagator()
 MAX_TAGS = 100  # tags of one session: the attribute stays bounded
 MAX_TOKENS = 2**63 - 1  # the most an OTLP integer attribute holds
 
@@ -278,7 +278,14 @@ class Session:
         _unregister(self)
         self._leave()
         if settings.log_summary and logger.isEnabledFor(logging.INFO):
-            log_summary(self)
+            log_summary(
+                self.name or self.session_id,
+                self.end_state,
+                self.get_analytics(),
+                self._counts[INPUT_TOKENS],
+                self._counts[OUTPUT_TOKENS],
+                self.trace_id,
+            )
         return self.get_analytics()
 
     def _write_end(self, state, reason, exception, legacy) -> None:
@@ -346,7 +353,7 @@ def start_session(
     if inherited_session_id is None:  # the usual case, without a call
         trace_id, parent = 0, None
     else:
-        trace_id, parent = _continuation(inherited_session_id)
+        trace_id, parent = continuation(inherited_session_id)
     trace_id = trace_id or choose_trace_id()
     previous = context.get_current()
     current = trace.get_current_span(previous).get_span_context()
@@ -384,43 +391,11 @@ def _install_exit_handlers() -> None:
     install_exit_handlers()
 
 
-def uuid_text(value: int) -> str:
-    """``str(uuid.UUID(int=value))`` without building a UUID: a session's id, per start."""
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
 def _unregister(session: Session) -> None:
     with _lock:
         _running.pop(session, None)
         if _by_trace.get(session.trace_id) is session:
             del _by_trace[session.trace_id]
-
-
-def _continuation(inherited: Any) -> tuple[int, Context | None]:
-    """Trace id and remote parent named by a UUID or a W3C traceparent."""
-    if inherited is None or (isinstance(inherited, str) and inherited == ""):
-        return 0, None
-    if isinstance(inherited, uuid.UUID):
-        return inherited.int, None
-    if isinstance(inherited, str):
-        text = inherited.strip()
-        if text.count("-") == 3 and len(text) == 55:
-            parent = _traceparent.extract({"traceparent": text}, context=Context())
-            span_context = trace.get_current_span(parent).get_span_context()
-            if span_context.is_valid:
-                return span_context.trace_id, parent
-        else:
-            with contextlib.suppress(ValueError):
-                trace_id = uuid.UUID(text).int
-                if trace_id:
-                    return trace_id, None
-    report(
-        InvalidArgumentError,
-        f"inherited_session_id {safe_str(inherited, 200)!r} is neither a session UUID nor a "
-        "W3C traceparent (session.traceparent); a new session was started instead.",
-    )
-    return 0, None
 
 
 def normalize_tags(tags: Any) -> list[str]:
@@ -484,37 +459,3 @@ def forget_inherited_sessions() -> None:
         session._ended = True
     _running.clear()
     _by_trace.clear()
-
-
-def format_duration(seconds: float) -> str:
-    if 0 < seconds < 60:  # most sessions: what the general case below gives, in one step
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(max(seconds, 0.0), 60)
-    hours, minutes = divmod(int(minutes), 60)
-    parts = [f"{hours}h"] if hours else []
-    if minutes:
-        parts.append(f"{minutes}m")
-    parts.append(f"{secs:.1f}s")
-    return " ".join(parts)
-
-
-def log_summary(session: Session) -> None:
-    if not logger.isEnabledFor(logging.INFO):
-        return
-    analytics = session.get_analytics()
-    counts = session._counts
-    logger.info(
-        "Session %s ended %s | Duration: %s | LLM calls: %d | Tool calls: %d | Actions: %d | "
-        "Errors: %d | Tokens: %d in, %d out | Cost: $%s | trace_id=%032x",
-        session.name or session.session_id,
-        session.end_state,
-        analytics["Duration"],
-        counts[LLM],
-        counts[TOOL],
-        counts[ACTION],
-        counts[ERROR],
-        counts[INPUT_TOKENS],
-        counts[OUTPUT_TOKENS],
-        analytics["Cost"],
-        session.trace_id,
-    )
