@@ -27,6 +27,7 @@ from . import attributes as attr
 from .config import settings
 from .content import capture, safe_str
 from .events import new_event_id
+from .iteration import TracedAsyncGenerator, TracedGenerator
 from .sessions import ACTION, ERROR, SESSION_KEY, TOOL, Session, current_session
 from .spans import AGENT_KEY, start_child_span
 from .tracing import record_exception
@@ -120,7 +121,7 @@ def _traced(spec: _Spec, begin: Callable[..., Any] = _begin) -> Callable[..., An
         def async_gen_wrapper(*args: Any, **kwargs: Any) -> Any:
             call = begin(spec, args, kwargs)
             agen = func(*args, **kwargs)
-            return agen if call is None else _TracedAsyncGenerator(agen, call)
+            return agen if call is None else TracedAsyncGenerator(agen, call)
 
         return async_gen_wrapper
     if inspect.isgeneratorfunction(func):
@@ -129,7 +130,7 @@ def _traced(spec: _Spec, begin: Callable[..., Any] = _begin) -> Callable[..., An
         def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
             call = begin(spec, args, kwargs)
             gen = func(*args, **kwargs)
-            return gen if call is None else _TracedGenerator(gen, call)
+            return gen if call is None else TracedGenerator(gen, call)
 
         return gen_wrapper
     if inspect.iscoroutinefunction(func):
@@ -169,114 +170,6 @@ def _traced(spec: _Spec, begin: Callable[..., Any] = _begin) -> Callable[..., An
         return result
 
     return wrapper
-
-
-class _TracedGenerator:
-    """A generator whose span covers its whole iteration."""
-
-    __slots__ = ("__weakref__", "_call", "_gen")
-
-    def __init__(self, gen: Any, call: _Call) -> None:
-        self._gen, self._call = gen, call
-
-    def __iter__(self) -> _TracedGenerator:
-        return self
-
-    def __next__(self) -> Any:
-        return self._step(self._gen.send, None)
-
-    def send(self, value: Any) -> Any:
-        return self._step(self._gen.send, value)
-
-    def throw(self, *args: Any) -> Any:
-        return self._step(self._gen.throw, *args)
-
-    def close(self) -> None:
-        try:
-            self._step(self._gen.close)
-        finally:
-            self._end()
-
-    def _step(self, method: Callable[..., Any], *args: Any) -> Any:
-        call = self._call
-        if call is None:
-            return method(*args)
-        token = context.attach(call.context)
-        try:
-            return method(*args)
-        except StopIteration as stop:
-            self._end(result=stop.value)
-            raise
-        except BaseException as error:
-            self._end(error)
-            raise
-        finally:
-            context.detach(token)
-
-    def _end(self, error: BaseException | None = None, result: Any = None) -> None:
-        call, self._call = self._call, None
-        if call is not None:
-            call.finish(error, result)
-
-    def __del__(self) -> None:
-        self._end()
-
-    def __getattr__(self, name: str) -> Any:  # gi_frame, gi_running, ...
-        return getattr(self._gen, name)
-
-
-class _TracedAsyncGenerator:
-    """An async generator whose span covers its whole iteration."""
-
-    __slots__ = ("__weakref__", "_agen", "_call")
-
-    def __init__(self, agen: Any, call: _Call) -> None:
-        self._agen, self._call = agen, call
-
-    def __aiter__(self) -> _TracedAsyncGenerator:
-        return self
-
-    async def __anext__(self) -> Any:
-        return await self._step(self._agen.asend, None)
-
-    async def asend(self, value: Any) -> Any:
-        return await self._step(self._agen.asend, value)
-
-    async def athrow(self, *args: Any) -> Any:
-        return await self._step(self._agen.athrow, *args)
-
-    async def aclose(self) -> None:
-        try:
-            await self._step(self._agen.aclose)
-        finally:
-            self._end()
-
-    async def _step(self, method: Callable[..., Any], *args: Any) -> Any:
-        call = self._call
-        if call is None:
-            return await method(*args)
-        token = context.attach(call.context)
-        try:
-            return await method(*args)
-        except StopAsyncIteration:
-            self._end()
-            raise
-        except BaseException as error:
-            self._end(error)
-            raise
-        finally:
-            context.detach(token)
-
-    def _end(self, error: BaseException | None = None, result: Any = None) -> None:
-        call, self._call = self._call, None
-        if call is not None:
-            call.finish(error, result)
-
-    def __del__(self) -> None:
-        self._end()
-
-    def __getattr__(self, name: str) -> Any:  # ag_frame, ag_running, ...
-        return getattr(self._agen, name)
 
 
 def _agent_of(args: tuple, current: context.Context | None = None) -> tuple[str, str] | None:

@@ -39,12 +39,11 @@ from ..decorators import (
     AGENT_NAME_ATTR,
     _begin,
     _Spec,
-    _TracedAsyncGenerator,
-    _TracedGenerator,
     create_agent_span,
 )
 from ..end_state import EndState, parse_end_state
 from ..entities import entity_attributes, entity_spec, session_begin
+from ..iteration import TracedAsyncGenerator, TracedGenerator
 from ..tracing import get_tracer
 from . import common
 from .patcher import Patcher
@@ -289,9 +288,9 @@ def record_entity_output(span: Any, result: Any, entity_kind: str = "entity") ->
 
 def process_sync_generator(span: Any, generator: Any) -> Any:
     call = _calls.pop(span, None)
-    return generator if call is None else _TracedGenerator(generator, call)
+    return generator if call is None else TracedGenerator(generator, call)
 
 
 def process_async_generator(span: Any, context_token: Any, generator: Any) -> Any:
     call = _calls.pop(span, None)
-    return generator if call is None else _TracedAsyncGenerator(generator, call)
+    return generator if call is None else TracedAsyncGenerator(generator, call)
