@@ -184,7 +184,7 @@ def results_markdown(
         f"Written by `{command}`. Every ratio is a median of per-round ratios against a bare",
         "OpenTelemetry SDK operation timed in the same process, interleaved, so machine speed",
         "mostly cancels out: compare ratios, not µs. Method: `benchmarks/harness.py` and",
-        "README.rst (section "Benchmarks").",
+        "README.rst (section 'Benchmarks').",
         "",
         "## Machine",
         "",
