@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s (at %ds)\n' "$*" "$SECONDS"; }
 
 step "project virtual environment (.venv)"
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
@@ -44,4 +44,4 @@ if [[ -f scripts/compat.sh ]]; then
     bash scripts/compat.sh
 fi
 echo
-echo "all checks passed"
+echo "all checks passed in ${SECONDS}s"
