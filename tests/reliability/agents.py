@@ -24,8 +24,6 @@ from support.span_file import read_spans, run_script, script_env, write_script
 from .checks import LEDGER, SUBPROCESS_PEAK_KB
 
 HELPERS = '''\
-import resource
-
 import opentelemetry_instrumentation_agentops as agentops
 
 
@@ -35,8 +33,17 @@ def rss_kb():
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
+def peak_rss_kb():
+    """The process's peak resident memory (ru_maxrss would include its parent's before exec)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 def report(**figures):
-    figures["peak_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    figures["peak_rss_kb"] = peak_rss_kb()
     print(json.dumps(figures), flush=True)
 
 '''

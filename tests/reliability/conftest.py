@@ -51,13 +51,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if not LEDGER:
         return
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     write = terminalreporter.write_line
     terminalreporter.section("reliability figures")
     write(f"scale: {'full (AGENTOPS_RELIABILITY_FULL=1)' if FULL else 'default (CI)'}")
     for key in sorted(LEDGER):
         write(f"{key}: {LEDGER[key]:,}")
-    write(f"peak RSS: test process {own / 1024:.0f} MiB, largest child {children / 1024:.0f} MiB")
+    write(f"peak RSS of the test process: {own / 1024:.0f} MiB")
     if SUBPROCESS_PEAK_KB:
-        peak = max(SUBPROCESS_PEAK_KB.values())
-        write(f"peak RSS of agent subprocesses (self-reported): {peak / 1024:.0f} MiB")
+        name, peak = max(SUBPROCESS_PEAK_KB.items(), key=lambda item: item[1])
+        write(f"peak RSS of an agent process: {peak / 1024:.0f} MiB ({name})")
