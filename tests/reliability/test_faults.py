@@ -100,7 +100,8 @@ def test_collector_down_for_the_whole_run(tmp_path):
     assert "Traceback" not in result.stderr
     assert "Connection refused" in result.stderr  # the fault really happened
     run = figures(result.stdout, "collector down")
-    assert run["slowest_end"] < 0.1, run
+    # Half the exporter's 1 s timeout: end_session() never waited for the collector.
+    assert run["slowest_end"] < 0.5, run
     assert run["live_sessions"] == 0, run
     # Memory is bounded by the exporter's queue, not by the number of sessions.
     assert run["live_spans"] <= BATCH_QUEUE + 16, run
