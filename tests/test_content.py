@@ -90,3 +90,14 @@ def test_cycles_and_broken_repr_do_not_break_capture(spans):
     params = json.loads(spans.one("action odd").attributes["agentops.event.params"])
     assert params["c"]["self"] == "<cycle>"
     assert "unrepresentable" in params["b"]
+
+
+def test_token_counts_are_not_mistaken_for_secrets(spans):
+    agentops.init(capture_content=True)
+    agentops.record(
+        agentops.ActionEvent(
+            action_type="p", params={"max_tokens": 5, "access_token": SECRET, "X-Auth-Token": 1}
+        )
+    )
+    params = json.loads(spans.one("action p").attributes["agentops.event.params"])
+    assert params == {"max_tokens": 5, "access_token": "[REDACTED]", "X-Auth-Token": "[REDACTED]"}

@@ -21,7 +21,11 @@ from .config import settings
 
 REDACTED = "[REDACTED]"
 TRUNCATED = "...[truncated]"
-_SECRET_KEY = re.compile(r"api[_-]?key|password|passwd|token|authorization|secret", re.I)
+# "token" not as part of a longer lowercase word: access_token, x-auth-token and tokenHeader
+# are secrets; max_tokens and tokenizer are not.
+_SECRET_KEY = re.compile(
+    r"api[_-]?key|password|passwd|authorization|secret|token(?![sS])(?-i:(?![a-z]))", re.I
+)
 _MAX_DEPTH = 8
 _MAX_ITEMS = 100
 _SCALARS = (str, int, float, bool, type(None))
