@@ -1,9 +1,10 @@
 """Process lifecycle: exit, uncaught exceptions, SIGTERM and fork (design.md section 6).
 
-- At normal exit, running sessions end Indeterminate. The handler runs from
-  ``threading``'s exit hook, which Python calls before ``atexit`` handlers, so
-  the spans reach the SDK before its own ``atexit`` shutdown, whenever the
-  TracerProvider was created.
+- At normal exit, running sessions end Indeterminate. The handler is registered
+  from ``threading``'s exit hook, which Python calls before it joins non-daemon
+  threads and before any ``atexit`` handler: it is the last ``atexit`` handler, so
+  it runs first, after the threads finished their own sessions and before the
+  SDK's own ``atexit`` shutdown, whenever the TracerProvider was created.
 - An uncaught exception in the main thread ends them Fail with the exception
   recorded; one in a worker thread is recorded as an error of that thread's
   session.
