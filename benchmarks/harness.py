@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from opentelemetry import context as otel_context
+from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
@@ -187,6 +188,17 @@ ROOT_BASELINE = '(c) `tracer.start_span("session", context=Context()).end()`'
 def work() -> int:
     """The body of every traced function: no real work, so ratios show pure overhead."""
     return 42
+
+
+def span_baseline(tracer: Any) -> None:
+    """Baseline (b): a current span around ``work()``."""
+    with tracer.start_as_current_span("op"):
+        work()
+
+
+def root_baseline(tracer: Any) -> None:
+    """Baseline (c): a root span started and ended."""
+    tracer.start_span("session", context=Context()).end()
 
 
 def environment() -> dict[str, str]:

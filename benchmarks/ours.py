@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import ROOT_BASELINE, SPAN_BASELINE, Comparison, drive, work
+from harness import (
+    ROOT_BASELINE,
+    SPAN_BASELINE,
+    Comparison,
+    drive,
+    root_baseline,
+    span_baseline,
+    work,
+)
 from opentelemetry import context
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
@@ -61,9 +69,6 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
         agentops.start_session()
         agentops.end_session()
 
-    def bare_root(tracer: Any) -> None:
-        tracer.start_span("session", context=Context()).end()
-
     end_attributes = {
         attr.SESSION_END_STATE: "Success",
         attr.SESSION_LLM_CALLS: 0,
@@ -88,10 +93,6 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
     @agentops.record_action("step")
     def step() -> int:
         return work()
-
-    def current_span(tracer: Any) -> None:
-        with tracer.start_as_current_span("op"):
-            work()
 
     return [
         Comparison(
@@ -119,8 +120,8 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             "`start_session()` + `end_session()`",
             ROOT_BASELINE,
             session_start_end,
-            lambda: bare_root(lib),
-            lambda: bare_root(lib_clean),
+            lambda: root_baseline(lib),
+            lambda: root_baseline(lib_clean),
             goal=1.8,
         ),
         Comparison(
@@ -136,8 +137,8 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             '`@record_action("step")` function',
             SPAN_BASELINE,
             step,
-            lambda: current_span(lib),
-            lambda: current_span(lib_clean),
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib_clean),
             goal=1.2,
             context=in_session,
         ),
@@ -145,9 +146,9 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             "processor",
             "third-party `start_as_current_span` in a session, our span processor on",
             "the same span on a provider without our processor",
-            lambda: current_span(lib),
-            lambda: current_span(lib),
-            lambda: current_span(lib_clean),
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib_clean),
             goal=1.15,
             context=in_session,
             headline="clean",  # the subject is what our processor adds to the provider

@@ -7,8 +7,15 @@ off (``log_session_replay_url=False``) to show what the tracing itself costs.
 
 from __future__ import annotations
 
-from harness import ROOT_BASELINE, SPAN_BASELINE, Comparison, drive, work
-from opentelemetry.context import Context
+from harness import (
+    ROOT_BASELINE,
+    SPAN_BASELINE,
+    Comparison,
+    drive,
+    root_baseline,
+    span_baseline,
+    work,
+)
 
 
 def setup(shared, clean):
@@ -37,21 +44,14 @@ def setup(shared, clean):
 
         return run
 
-    def current_span(tracer):
-        with tracer.start_as_current_span("op"):
-            work()
-
-    def bare_root(tracer):
-        tracer.start_span("session", context=Context()).end()
-
     return [
         Comparison(
             "span",
             "`@agentops.operation` function",
             SPAN_BASELINE,
             op_fn,
-            lambda: current_span(lib),
-            lambda: current_span(lib_clean),
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib_clean),
             extra={"ours": "decorator"},
         ),
         Comparison(
@@ -59,8 +59,8 @@ def setup(shared, clean):
             '`start_trace("s")` + `end_trace(t, "Success")`, as shipped',
             ROOT_BASELINE,
             trace_start_end,
-            lambda: bare_root(lib),
-            lambda: bare_root(lib_clean),
+            lambda: root_baseline(lib),
+            lambda: root_baseline(lib_clean),
             extra={"ours": "session"},
         ),
         Comparison(
@@ -68,8 +68,8 @@ def setup(shared, clean):
             "same, `log_session_replay_url=False`",
             ROOT_BASELINE,
             quiet(trace_start_end),
-            lambda: bare_root(lib),
-            lambda: bare_root(lib_clean),
+            lambda: root_baseline(lib),
+            lambda: root_baseline(lib_clean),
             extra={"ours": "session"},
         ),
     ]

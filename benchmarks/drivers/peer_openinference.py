@@ -7,7 +7,7 @@ the second once, outside the loop (the closer match to a span inside one of our 
 
 from __future__ import annotations
 
-from harness import SPAN_BASELINE, Comparison, drive, work
+from harness import SPAN_BASELINE, Comparison, drive, span_baseline, work
 from opentelemetry import context
 
 
@@ -18,15 +18,11 @@ def setup(shared, clean):
     lib, lib_clean = shared.get_tracer("bench"), clean.get_tracer("bench")
 
     def session_and_span():
-        with using_session("sid"), tracer.start_as_current_span("op"):
+        with using_session("sid"), tracer.start_as_span_baseline("op"):
             work()
 
     def span_only():
-        with tracer.start_as_current_span("op"):
-            work()
-
-    def current_span(tracer):
-        with tracer.start_as_current_span("op"):
+        with tracer.start_as_span_baseline("op"):
             work()
 
     with using_session("sid"):
@@ -35,11 +31,11 @@ def setup(shared, clean):
     return [
         Comparison(
             "span",
-            '`with using_session("sid"): with OITracer.start_as_current_span("op")`',
+            '`with using_session("sid"): with OITracer.start_as_span_baseline("op")`',
             SPAN_BASELINE,
             session_and_span,
-            lambda: current_span(lib),
-            lambda: current_span(lib_clean),
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib_clean),
             extra={"ours": "processor"},
         ),
         Comparison(
@@ -47,8 +43,8 @@ def setup(shared, clean):
             "`OITracer.start_as_current_span` (session entered once, outside the loop)",
             SPAN_BASELINE,
             span_only,
-            lambda: current_span(lib),
-            lambda: current_span(lib_clean),
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib_clean),
             context=in_session,
             extra={"ours": "processor"},
         ),

@@ -8,8 +8,16 @@ provider's baseline is the fair one (peer-bench.md note 1).
 
 from __future__ import annotations
 
-from harness import ROOT_BASELINE, SPAN_BASELINE, Comparison, NullExporter, drive, work
-from opentelemetry.context import Context
+from harness import (
+    ROOT_BASELINE,
+    SPAN_BASELINE,
+    Comparison,
+    NullExporter,
+    drive,
+    root_baseline,
+    span_baseline,
+    work,
+)
 
 
 def setup(shared, clean):
@@ -28,21 +36,14 @@ def setup(shared, clean):
     def w():
         return work()
 
-    def current_span(tracer):
-        with tracer.start_as_current_span("op"):
-            work()
-
-    def bare_root(tracer):
-        tracer.start_span("session", context=Context()).end()
-
     return [
         Comparison(
             "span",
             '`@task(name="t")` function',
             SPAN_BASELINE,
             t,
-            lambda: current_span(lib),
-            lambda: current_span(lib_clean),
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib_clean),
             extra={"ours": "decorator"},
         ),
         Comparison(
@@ -50,8 +51,8 @@ def setup(shared, clean):
             '`@workflow(name="w")` function (a root per call)',
             ROOT_BASELINE,
             w,
-            lambda: bare_root(lib),
-            lambda: bare_root(lib_clean),
+            lambda: root_baseline(lib),
+            lambda: root_baseline(lib_clean),
             extra={"ours": "session"},
         ),
     ]
