@@ -27,8 +27,19 @@ _UUID4_MASK = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_BITS = (0x4000 << 64) | (0x8000 << 48)
 
 
+class Timestamp(str):
+    """An ISO-8601 time that also knows its nanoseconds, so recording needs no parse."""
+
+    __slots__ = ("ns",)
+    ns: int
+
+
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    """The current time as AgentOps writes it (ISO-8601, UTC, microseconds)."""
+    now = datetime.now(timezone.utc)
+    text = Timestamp(now.isoformat())
+    text.ns = int(now.timestamp() * 1e9)
+    return text
 
 
 class EventType:

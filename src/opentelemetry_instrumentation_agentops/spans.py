@@ -8,7 +8,7 @@ is still exported, as a span of its own, so nothing is lost.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from time import time_ns
 from typing import Any
 
@@ -20,7 +20,16 @@ from . import attributes as attr
 from .config import settings
 from .content import as_float, capture, safe_str
 from .errors import InvalidArgumentError, report
-from .events import ActionEvent, ErrorEvent, Event, EventType, LLMEvent, ToolEvent
+from .events import (
+    ActionEvent,
+    ErrorEvent,
+    Event,
+    EventType,
+    LLMEvent,
+    Timestamp,
+    ToolEvent,
+    now_iso,
+)
 from .propagation import uuid_text
 from .sessions import ACTION, ERROR, LLM, TOOL, Session, is_token_count
 from .tracing import get_tracer, record_exception
@@ -81,12 +90,8 @@ def record_event(event: Any, session: Session | None) -> None:
         )
         event = ActionEvent(action_type=type(event).__name__, logs=event)
     if event.end_timestamp is None:
-        # events.now_iso(), keeping the datetime: its time needs no parse of the text just made.
-        now = datetime.now(timezone.utc)
-        event.end_timestamp = now.isoformat()
-        end = int(now.timestamp() * 1e9)
-    else:
-        end = _ns(event.end_timestamp)
+        event.end_timestamp = now_iso()
+    end = _ns(event.end_timestamp)
     if session is not None and event.session_id is None:
         event.session_id = session.session_id
     name, attributes, kind = _describe(event)
@@ -209,6 +214,8 @@ def _id_text(value: Any) -> str:
 
 def _ns(timestamp: Any) -> int | None:
     """Nanoseconds since the epoch for an ISO string, a datetime or a number of seconds."""
+    if type(timestamp) is Timestamp and hasattr(timestamp, "ns"):  # made by now_iso(): no parse
+        return timestamp.ns
     ns = None
     try:
         if isinstance(timestamp, str):
