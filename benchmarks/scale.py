@@ -20,6 +20,7 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from harness import NullExporter
@@ -56,48 +57,55 @@ def provider() -> TracerProvider:
     return tp
 
 
+def _rss_of_open(
+    count: int,
+    open_one: Callable[[], Any],
+    close: Callable[[Any], Any],
+    check: Callable[[], Any] = lambda: None,
+) -> dict:
+    """RSS before and after opening ``count`` items; ``check()`` runs while they are open."""
+    before = settled_rss()
+    started = time.perf_counter()
+    items = [open_one() for _ in range(count)]
+    elapsed = time.perf_counter() - started
+    after = settled_rss()
+    check()
+    for item in items:
+        close(item)
+    return {
+        "count": count,
+        "before": before,
+        "after": after,
+        "delta": after - before,
+        "per_item": (after - before) / count,
+        "seconds": elapsed,
+    }
+
+
 def open_sessions(count: int) -> dict[str, Any]:
     import opentelemetry_instrumentation_agentops as agentops
 
     provider()
     agentops.init(auto_start_session=False)
     agentops.start_session().end_session()  # warm-up: imports, tracer, processor
-    before = settled_rss()
-    started = time.perf_counter()
-    sessions = [agentops.start_session(tags=["scale"]) for _ in range(count)]
-    elapsed = time.perf_counter() - started
-    after = settled_rss()
-    assert len(agentops.get_active_sessions()) == count
-    for session in sessions:
-        session.end_session()
-    return {
-        "count": count,
-        "before": before,
-        "after": after,
-        "delta": after - before,
-        "per_item": (after - before) / count,
-        "seconds": elapsed,
-    }
+
+    def all_open() -> None:
+        assert len(agentops.get_active_sessions()) == count
+
+    return _rss_of_open(
+        count,
+        lambda: agentops.start_session(tags=["scale"]),
+        lambda session: session.end_session(),
+        all_open,
+    )
 
 
 def open_bare(count: int) -> dict[str, Any]:
     tracer = provider().get_tracer("bench")
     tracer.start_span("session", context=Context()).end()
-    before = settled_rss()
-    started = time.perf_counter()
-    spans = [tracer.start_span("session", context=Context()) for _ in range(count)]
-    elapsed = time.perf_counter() - started
-    after = settled_rss()
-    for span in spans:
-        span.end()
-    return {
-        "count": count,
-        "before": before,
-        "after": after,
-        "delta": after - before,
-        "per_item": (after - before) / count,
-        "seconds": elapsed,
-    }
+    return _rss_of_open(
+        count, lambda: tracer.start_span("session", context=Context()), lambda s: s.end()
+    )
 
 
 def many_events(count: int, every: int) -> dict[str, Any]:
