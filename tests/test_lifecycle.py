@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-from support.span_file import read_spans, run_script, script_env, write_script
+from support.span_file import read_spans, run_script, signal_when_ready
 
 END_STATE = "agentops.session.end_state"
 END_REASON = "agentops.session.end_state_reason"
@@ -241,24 +240,10 @@ print("not terminated", flush=True)
 
 def run_until_sigterm(tmp_path, **env: str) -> tuple[int, str]:
     """Start SIGTERM_SCRIPT, wait for "ready", send SIGTERM; the exit code and stderr."""
-    script = write_script(tmp_path, SIGTERM_SCRIPT)
-    process = subprocess.Popen(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=script_env(tmp_path / "spans.jsonl", **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    returncode, stderr, _ = signal_when_ready(
+        tmp_path, SIGTERM_SCRIPT, signal.SIGTERM, timeout=20, **env
     )
-    try:
-        assert process.stdout.readline().strip() == "ready"
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    return process.returncode, stderr
+    return returncode, stderr
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -12,14 +12,11 @@ import contextlib
 import json
 import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from support.span_file import read_spans, run_script, script_env, write_script
+from support.span_file import read_spans, run_script, signal_when_ready
 
 from .checks import LEDGER, SUBPROCESS_PEAK_KB
 
@@ -87,27 +84,10 @@ def run_until_signal(
     Returns the exit code, stderr, seconds from the signal to the exit and the spans.
     """
     LEDGER["agent processes run"] += 1
-    script = write_script(tmp_path, HELPERS + body)
-    process = subprocess.Popen(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=script_env(tmp_path / "spans.jsonl", **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    returncode, stderr, took = signal_when_ready(
+        tmp_path, HELPERS + body, sig, timeout=timeout, **env
     )
-    try:
-        line = process.stdout.readline().strip()
-        assert line == "ready", (line, process.stderr.read() if process.poll() else "")
-        sent = time.monotonic()
-        process.send_signal(sig)
-        _, stderr = process.communicate(timeout=timeout)
-        took = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    return process.returncode, stderr, took, read_spans(tmp_path / "spans.jsonl")
+    return returncode, stderr, took, read_spans(tmp_path / "spans.jsonl")
 
 
 # -- reading the exported spans ------------------------------------------------------------

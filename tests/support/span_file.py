@@ -18,6 +18,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,33 @@ def run_script(
         timeout=timeout,
         check=False,
     )
+
+
+def signal_when_ready(
+    directory: Path, body: str, sig: int, *, timeout: float = 30, **env: str
+) -> tuple[int, str, float]:
+    """Run ``body`` until it prints "ready", then send ``sig``.
+
+    Returns the exit code, stderr and the seconds from the signal to the exit.
+    """
+    script = write_script(directory, body)
+    process = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=directory,
+        env=script_env(Path(directory) / "spans.jsonl", **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline().strip()
+        assert line == "ready", (line, process.stderr.read() if process.poll() else "")
+        sent = time.monotonic()
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=timeout)
+        took = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, stderr, took
