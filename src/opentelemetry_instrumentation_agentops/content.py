@@ -21,11 +21,9 @@ from .config import settings
 
 REDACTED = "[REDACTED]"
 TRUNCATED = "...[truncated]"
-# "token" not as part of a longer lowercase word: access_token, x-auth-token and tokenHeader
-# are secrets; max_tokens and tokenizer are not.
-_SECRET_KEY = re.compile(
-    r"api[_-]?key|password|passwd|authorization|secret|token(?![sS])(?-i:(?![a-z]))", re.I
-)
+_OTHER_SECRET = r"api[_-]?key|password|passwd|authorization|secret"
+_SECRET_KEY = re.compile(_OTHER_SECRET + "|token", re.I)
+_NOT_ONLY_TOKEN = re.compile(_OTHER_SECRET, re.I)
 _MAX_DEPTH = 8
 _MAX_ITEMS = 100
 _SCALARS = (str, int, float, bool, type(None))
@@ -69,6 +67,23 @@ def is_secret_key(key: object) -> bool:
     return isinstance(key, str) and _SECRET_KEY.search(key) is not None
 
 
+def hides(key: object, value: object) -> bool:
+    """Whether ``value`` under ``key`` is redacted.
+
+    Keys that look like secrets are; an integer under a ``...tokens`` key that names no
+    other secret (``max_tokens``, ``prompt_tokens``) is a token count and is kept.
+    """
+    if not is_secret_key(key):
+        return False
+    count = isinstance(value, int) and not isinstance(value, bool)
+    return not (
+        count
+        and isinstance(key, str)
+        and "tokens" in key.lower()
+        and not _NOT_ONLY_TOKEN.search(key)
+    )
+
+
 def _named_fields(value: Any) -> dict[str, Any] | None:
     """The fields of a dataclass or namedtuple by name, so their keys can be redacted."""
     if isinstance(value, tuple) and hasattr(value, "_fields"):
@@ -93,9 +108,7 @@ def _plain(value: Any, depth: int, seen: set[int], limit: int) -> Any:
         if isinstance(value, Mapping):
             items = list(value.items())[:_MAX_ITEMS]
             return {
-                safe_str(k, 256): REDACTED
-                if is_secret_key(k)
-                else _plain(v, depth + 1, seen, limit)
+                safe_str(k, 256): REDACTED if hides(k, v) else _plain(v, depth + 1, seen, limit)
                 for k, v in items
             }
         fields = _named_fields(value)
@@ -103,7 +116,7 @@ def _plain(value: Any, depth: int, seen: set[int], limit: int) -> Any:
             return _plain(fields, depth, seen, limit)
         if isinstance(value, (list, tuple, set, frozenset)):
             items = list(value)[:_MAX_ITEMS]
-            if len(items) == 2 and isinstance(items[0], str) and is_secret_key(items[0]):
+            if len(items) == 2 and isinstance(items[0], str) and hides(items[0], items[1]):
                 return [items[0], REDACTED]  # a (name, value) pair, as headers often are
             return [_plain(v, depth + 1, seen, limit) for v in items]
         fields = getattr(value, "__dict__", None)
