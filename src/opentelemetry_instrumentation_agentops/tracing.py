@@ -71,16 +71,13 @@ _NO_OP_PROVIDER = trace.NoOpTracerProvider()
 def current_provider() -> object:
     if settings.disabled:
         return _NO_OP_PROVIDER
-    return settings.tracer_provider or trace.get_tracer_provider()
+    # `is None`, not `or`: a provider object's truth test is not ours to call.
+    explicit = settings.tracer_provider
+    return explicit if explicit is not None else trace.get_tracer_provider()
 
 
 def get_tracer() -> trace.Tracer:
-    # current_provider(), written out: this runs for every span the package makes.
-    provider = (
-        _NO_OP_PROVIDER
-        if settings.disabled
-        else settings.tracer_provider or trace.get_tracer_provider()
-    )
+    provider = current_provider()
     if provider is not _cache.provider:
         _refresh(provider)
     return _cache.tracer
