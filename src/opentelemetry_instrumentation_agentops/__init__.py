@@ -54,6 +54,7 @@ from .api import (
     init,
     record,
     set_tags,
+    start_session,
 )
 from .decorators import record_action, record_tool, track_agent
 from .end_state import EndState
@@ -96,7 +97,7 @@ from .legacy import (
     track_tool,
     update_trace_metadata,
 )
-from .sessions import Session, start_session
+from .sessions import Session
 from .version import __version__
 
 __all__ = [

@@ -8,26 +8,20 @@ mode); ``record`` still exports the event as a span of its own.
 
 from __future__ import annotations
 
-import logging
 import weakref
 from typing import Any
 
-from . import lifecycle
+from . import lifecycle, sessions
+from .agentops_session import AgentOpsSession
 from .config import settings
+from .content import normalize_tags
 from .end_state import EndState
 from .errors import AmbiguousSessionError, InvalidArgumentError, NoSessionError, report
+from .log import logger
 from .provider import configure_default_provider
-from .sessions import (
-    Session,
-    active_sessions,
-    current_session,
-    normalize_tags,
-    running_count,
-    start_session,
-)
+from .registry import active_sessions, current_session, running_count
+from .sessions import Session
 from .spans import record_event
-
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
 
 SUPERSEDED_REASON = "superseded by a new init()"
 _auto_session: weakref.ref[Session] | None = None
@@ -93,9 +87,32 @@ def init(
     if not auto_start_session:
         return None
     session = start_session(inherited_session_id=inherited_session_id)
-    session.auto_started = True
     _auto_session = weakref.ref(session)
     return session
+
+
+def start_session(
+    tags: Any = None,
+    inherited_session_id: Any = None,
+    *,
+    name: Any = None,
+    attributes: Any = None,
+    session_id: Any = None,
+) -> AgentOpsSession:
+    """Start a session (a new root span) and make it current in the caller's context.
+
+    Works without ``init()``. ``session_id="chat-123"`` starts one run of that
+    conversation on a fresh trace (design.md section 9); ``inherited_session_id``
+    (a session UUID or ``session.traceparent``) continues an earlier session's trace.
+    """
+    return sessions.start(  # type: ignore[return-value]
+        tags,
+        inherited_session_id,
+        name=name,
+        attributes=attributes,
+        session_id=session_id,
+        cls=AgentOpsSession,
+    )
 
 
 def _can_make_tracers(provider: Any) -> bool:

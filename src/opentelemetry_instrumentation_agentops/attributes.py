@@ -4,6 +4,8 @@ GenAI semantic conventions are still "Development", so the names are plain
 strings here instead of imports from private ``opentelemetry.semconv`` modules.
 """
 
+TRACER_NAME = "opentelemetry_instrumentation_agentops"  # the scope of every span made here
+
 SESSION_ID = "session.id"
 CONVERSATION_ID = "gen_ai.conversation.id"
 
@@ -29,6 +31,9 @@ LLM_COST = "agentops.llm.cost_usd"
 ERROR_CODE = "agentops.error.code"
 ERROR_DETAILS = "agentops.error.details"
 LEGACY_PREFIX = "agentops.legacy."
+# On a decorated call's span left by a BaseException that is no error (asyncio cancellation,
+# GeneratorExit, KeyboardInterrupt, SystemExit): that exception's class name.
+INTERRUPTED_BY = "agentops.call.interrupted_by"
 
 # AgentOps 0.4 decorators (@workflow, @task, @operation, @tool, @guardrail, ...).
 ENTITY_KIND = "agentops.span.kind"

@@ -12,12 +12,15 @@ whose ``repr`` fails all become placeholder strings.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from .config import settings
+from .errors import InvalidArgumentError, report
+from .log import logger
 
 REDACTED = "[REDACTED]"
 TRUNCATED = "...[truncated]"
@@ -174,3 +177,29 @@ def attribute_value(value: object) -> Any:
             if kind is not int or all(v in INT64 for v in value):
                 return list(value)
     return safe_str(value)
+
+
+def normalize_tags(tags: Any, limit: int = _MAX_ITEMS) -> list[str]:
+    """Tags as a list of at most ``limit`` unique strings; a bare string is one tag."""
+    if tags is None:
+        return []
+    if isinstance(tags, str):
+        return [safe_str(tags, 256)]
+    try:
+        items = list(itertools.islice(tags, limit + 1))  # an endless iterator is no hang
+    except Exception:
+        report(InvalidArgumentError, f"tags must be a list of strings, got {type(tags).__name__}.")
+        items = [tags]
+    if len(items) > limit:
+        logger.warning("A session keeps at most %d tags; the others were dropped.", limit)
+    return list(dict.fromkeys(safe_str(item, 256) for item in items[:limit]))
+
+
+def user_attributes(attributes: Any) -> dict[str, Any]:
+    """A user's ``attributes={...}`` as valid span attributes; anything but a dict is ignored."""
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, dict):
+        report(InvalidArgumentError, "attributes must be a dict of str to values; ignored.")
+        return {}
+    return {safe_str(k, 256): attribute_value(v) for k, v in attributes.items()}

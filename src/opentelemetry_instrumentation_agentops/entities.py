@@ -12,7 +12,8 @@ decorator                     span of each call
                               ``create_agent {name}`` span per instance, and
                               its methods' spans carry the agent id and name
 ``@tool``                     ``execute_tool {name}`` (counted as a tool call;
-                              ``cost=`` kept as ``agentops.tool.cost_usd``)
+                              ``cost=`` kept as ``agentops.tool.cost_usd``
+                              and added to the session's cost)
 ``@workflow``, ``@task``,     ``{kind} {name}``, e.g. ``workflow plan_trip``
 ``@operation``, ``@guardrail``
 ============================  ===============================================
@@ -27,7 +28,6 @@ the decorators other than ``@agent`` trace its ``__init__``.
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,33 +35,28 @@ from opentelemetry import context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from . import attributes as attr
+from . import sessions
+from .agentops_session import AgentOpsSession
 from .config import settings
 from .content import attribute_value, capture
-from .decorators import (
-    ACTION_KEYS,
-    TOOL_KEYS,
-    _bound_arguments,
-    _Spec,
-    _traced,
-    agent_spec,
-    tool_span,
-    track_agent,
-)
-from .sessions import Session, start_session
+from .decorators import agent_spec, tool_spec, track_agent
+from .log import logger
+from .sessions import Session
+from .wrapping import Spec, bare_or_called, bound_arguments, traced
 
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
 SESSION_KINDS = frozenset({"session", "trace", "track_endpoint", "http"})
 
 
-def entity_spec(kind: str, label: str, func: Any = None, extra: Any = None) -> _Spec:
+def entity_spec(
+    kind: str, label: str, func: Any = None, extra: Any = None, cost: Any = None
+) -> Spec:
     """The span of one call of a ``kind`` entity (shared with the agentops redirect)."""
     if kind == "agent":
         spec = agent_spec(func, label)
     elif kind == "tool":
-        name, attributes, count = tool_span(label)
-        spec = _Spec(func, name, attributes, count, *TOOL_KEYS)
+        spec = tool_spec(func, label, cost)
     else:
-        spec = _Spec(func, f"{kind} {label}", {}, None, *ACTION_KEYS)
+        spec = Spec(func, f"{kind} {label}", {})
     spec.attributes[attr.ENTITY_KIND] = kind
     spec.attributes.update(extra or {})
     return spec
@@ -104,17 +99,14 @@ class SessionCall:
 
     def finish(self, error: BaseException | None = None, result: Any = None) -> None:
         session = self.session
-        if not session.is_running:  # the body ended it itself
+        if session.ended:  # the body ended it itself
             return
         try:
             if result is not None and settings.capture_content:
                 attributes: dict[str, Any] = {}
                 capture(attributes, attr.EVENT_RETURNS, result)
                 session.span.set_attributes(attributes)
-            if error is None:
-                session.__exit__(None, None, None)
-            else:
-                session.__exit__(type(error), error, error.__traceback__)
+            session.finish(error)
         except Exception:  # telemetry never breaks the application
             logger.debug("could not end the session of %s", session, exc_info=True)
 
@@ -124,7 +116,7 @@ def start_session_call(
 ) -> SessionCall:
     """Start a session for one call without making it current in the caller's context."""
     previous = context.get_current()
-    session = start_session(tags, name=name, attributes=attributes)
+    session = sessions.start(tags, name=name, attributes=attributes, cls=AgentOpsSession)
     context.attach(previous)  # current only while the call runs (the wrapper attaches it)
     if arguments is not None and settings.capture_content:
         captured: dict[str, Any] = {}
@@ -134,11 +126,13 @@ def start_session_call(
 
 
 def session_begin(tags: Any, attributes: dict[str, Any]) -> Callable[..., Any]:
-    def begin(spec: _Spec, args: tuple, kwargs: dict) -> SessionCall | None:
+    """A ``begin`` for ``wrapping.traced`` that starts a session per call."""
+
+    def begin(spec: Spec, args: tuple, kwargs: dict) -> SessionCall | None:
         if not is_instrumentation_enabled():
             return None
         try:
-            arguments = None if spec.func is None else _bound_arguments(spec.func, args, kwargs)
+            arguments = None if spec.func is None else bound_arguments(spec.func, args, kwargs)
             return start_session_call(spec.name, tags, attributes, arguments)
         except Exception:
             logger.debug("could not start the session of %s", spec.name, exc_info=True)
@@ -163,9 +157,9 @@ def _decorate(kind: str, target: Any, name: Any, options: dict[str, Any]) -> Any
             options["attributes"] = {**tags, **(options.get("attributes") or {})}
             tags = None
         attributes = entity_attributes(**options)
-        spec = _Spec(target, label, attributes, None, *ACTION_KEYS)
-        return _traced(spec, session_begin(tags, attributes))
-    return _traced(entity_spec(kind, label, target, entity_attributes(tags=tags, **options)))
+        return traced(Spec(target, label, attributes), session_begin(tags, attributes))
+    extra = entity_attributes(tags=tags, **options)
+    return traced(entity_spec(kind, label, target, extra, options.get("cost")))
 
 
 def _entity_decorator(kind: str) -> Callable[..., Any]:
@@ -183,10 +177,12 @@ def _entity_decorator(kind: str) -> Callable[..., Any]:
         **_: Any,
     ) -> Any:
         options = dict(version=version, tags=tags, cost=cost, spec=spec, attributes=attributes)
-        if wrapped is None or isinstance(wrapped, str):  # @kind(...) or @kind("name")
-            name = wrapped if isinstance(wrapped, str) else name
-            return lambda target: _decorate(kind, target, name, dict(options))
-        return _decorate(kind, wrapped, name, options)
+        if wrapped is not None and not isinstance(wrapped, str) and not callable(wrapped):
+            return _decorate(kind, wrapped, name, options)  # it warns: not a function
+        return bare_or_called(  # @kind, @kind("name") or @kind(name=..., ...)
+            name if wrapped is None else wrapped,
+            lambda target, label: _decorate(kind, target, label or name, dict(options)),
+        )
 
     decorator.__name__ = decorator.__qualname__ = kind
     decorator.__doc__ = f"AgentOps 0.4's ``@{kind}``, bare or called (see the module docstring)."

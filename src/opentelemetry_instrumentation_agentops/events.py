@@ -7,6 +7,9 @@ builds the same events here.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import decimal
 import random
 import traceback
 import uuid
@@ -15,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .content import safe_str
+from .log import logger
 
 
 def new_event_id() -> str:
@@ -120,3 +124,59 @@ def _current_traceback() -> str | None:
     """The exception being handled, as AgentOps filled ``logs`` by default."""
     text = traceback.format_exc()
     return None if text.startswith("NoneType: None") else text
+
+
+# Events built by the real ``agentops`` package (functions it decorated before the redirect, code
+# holding its event classes) are duck-typed by class name and ``event_type`` and copied field by
+# field into the matching event class here: nothing of agentops is imported.
+_BY_TYPE: dict[str, type[Event]] = {
+    EventType.LLM: LLMEvent,
+    EventType.ACTION: ActionEvent,
+    EventType.TOOL: ToolEvent,
+    EventType.ERROR: ErrorEvent,
+}
+_BY_CLASS: dict[str, type[Event]] = {
+    cls.__name__: cls for cls in (ActionEvent, LLMEvent, ToolEvent, ErrorEvent)
+}
+# agentops 0.4's legacy ActionEvent()/ErrorEvent() return these stand-ins.
+_BY_CLASS.update(LegacyActionEvent=ActionEvent, LegacyErrorEvent=ErrorEvent)
+
+
+def foreign_event(obj: Any) -> Any:
+    """This package's event for an agentops event object; ``obj`` itself for anything else."""
+    if obj is None or isinstance(obj, Event):
+        return obj
+    cls = _BY_CLASS.get(type(obj).__name__) or _BY_TYPE.get(_event_type(obj))
+    if cls is None:
+        return obj
+    try:
+        values = {
+            f.name: getattr(obj, f.name)
+            for f in dataclasses.fields(cls)
+            if f.init and hasattr(obj, f.name)
+        }
+        event_type = _event_type(obj)
+        if event_type is not None:
+            values["event_type"] = event_type
+        if isinstance(values.get("cost"), decimal.Decimal):
+            values["cost"] = float(values["cost"])
+        if values.get("trigger_event") is not None:
+            values["trigger_event"] = foreign_event(values["trigger_event"])
+        return cls(**values)
+    except Exception:  # an odd object: recorded as it is (an action), never an error
+        logger.debug("could not read the event %r", type(obj), exc_info=True)
+        return obj
+
+
+def _event_type(obj: Any) -> str | None:
+    value = None
+    with contextlib.suppress(Exception):
+        value = getattr(obj, "event_type", None)
+        value = getattr(value, "value", value)  # agentops' EventType enum
+    return value if isinstance(value, str) else None
+
+
+def agent_identity(name: Any, agent_id: Any = None) -> tuple[str, str]:
+    """An agent's ``(gen_ai.agent.id, gen_ai.agent.name)``: the given id, else a fresh one."""
+    label = safe_str(name if name is not None else "agent", 200)
+    return (safe_str(agent_id) if agent_id is not None else new_event_id()), label

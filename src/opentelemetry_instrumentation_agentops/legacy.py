@@ -43,19 +43,21 @@ from __future__ import annotations
 import enum
 import json
 import os
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.trace import StatusCode  # re-exported: AgentOps 0.4 had it
 
 from . import attributes as attr
-from .api import as_session, end_session, resolve_session
+from .agentops_session import AgentOpsSession
+from .api import as_session, end_session, resolve_session, start_session
 from .config import settings
 from .content import attribute_value, safe_str
 from .decorators import create_agent_span, record_action, record_tool
 from .errors import InvalidArgumentError, report
-from .sessions import Session, active_sessions, start_session
+from .events import agent_identity
+from .registry import active_sessions
+from .sessions import Session
 
 DEFAULT_TRACE_NAME = "session"
 
@@ -79,7 +81,7 @@ ERROR = TraceState.ERROR
 UNSET = TraceState.UNSET
 
 # A session is what AgentOps 0.4 calls a trace context.
-TraceContext = Session
+TraceContext = AgentOpsSession
 
 
 def start_trace(trace_name: Any = DEFAULT_TRACE_NAME, tags: Any = None) -> Session:
@@ -159,10 +161,8 @@ track_tool = record_tool  # AgentOps 0.4's legacy name
 def create_agent(name: Any, agent_id: Any = None, session: Any = None) -> str:
     """AgentOps 0.3: an instant ``create_agent {name}`` span; returns the agent id."""
     target = as_session(session) or resolve_session("create agent", "create_agent")
-    if target is not None:
-        return target.create_agent(name, agent_id)
-    agent_id = str(agent_id) if agent_id is not None else str(uuid.uuid4())
-    create_agent_span(agent_id, safe_str(name, 200))  # still exported, on its own
+    agent_id, agent_name = agent_identity(name, agent_id)
+    create_agent_span(agent_id, agent_name, target)  # without a session, still exported
     return agent_id
 
 

@@ -14,25 +14,29 @@
   installed is left alone.
 - In a forked child the parent's sessions are forgotten, never ended or
   re-exported; the child's own sessions work.
+
+Sessions are duck-typed here (``end()``, ``record()``): this module sits below
+``sessions.py``, which installs the handlers at its first start.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import logging
 import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from .content import safe_str
 from .end_state import EndState
-from .sessions import Session, active_sessions, current_session, forget_inherited_sessions
+from .events import ErrorEvent
+from .log import logger
+from .registry import active_sessions, current_session, forget_inherited_sessions
 from .tracing import current_provider
 
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
 EXIT_REASON = "the process exited before the session ended"
 FLUSH_TIMEOUT_MILLIS = 5000
 
@@ -40,6 +44,13 @@ _installed = False
 _sigterm_installed = False
 _previous_excepthook = sys.excepthook
 _previous_thread_excepthook = threading.excepthook
+_before_exit: list[Callable[[], bool]] = []  # run first at exit; True when they ended a session
+
+
+def run_before_exit(callback: Callable[[], bool]) -> None:
+    """Run ``callback`` at normal exit before the running sessions end Indeterminate."""
+    if callback not in _before_exit:
+        _before_exit.append(callback)
 
 
 def install_exit_handlers() -> None:
@@ -126,51 +137,14 @@ def _register_last_atexit() -> None:
 
 
 def end_sessions_at_exit() -> None:
-    ended = _end_process_session()
+    ended = False
+    for callback in _before_exit:
+        try:
+            ended = callback() or ended
+        except Exception:
+            logger.debug("an exit callback failed", exc_info=True)
     if end_sessions(EndState.INDETERMINATE, EXIT_REASON) or ended:
         flush()
-
-
-# -- the instrumentor's process-wide session ---------------------------------
-
-_process_session: Session | None = None
-_exit_status: Any = None
-_original_exit = sys.exit
-
-
-def process_session() -> Session | None:
-    session = _process_session
-    return session if session is not None and session.is_running else None
-
-
-def set_process_session(session: Session) -> None:
-    """Own ``session`` until exit; ``sys.exit`` is wrapped to learn the exit status."""
-    global _process_session
-    _process_session = session
-    if sys.exit is _original_exit:
-        sys.exit = _exit
-
-
-def restore_exit() -> None:
-    if sys.exit is _exit:
-        sys.exit = _original_exit
-
-
-def _exit(status: Any = None) -> None:
-    global _exit_status
-    _exit_status = status
-    _original_exit(status)
-
-
-def _end_process_session() -> bool:
-    session = process_session()
-    if session is None:
-        return False
-    if _exit_status is None or _exit_status == 0:
-        session.end(EndState.SUCCESS, "the process exited normally")
-    else:
-        session.end(EndState.FAIL, f"the process exited with status {_exit_status!r}")
-    return True
 
 
 def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
@@ -186,8 +160,6 @@ def _thread_excepthook(args: Any) -> None:
     try:
         session = current_session()
         if session is not None and args.exc_value is not None:
-            from .events import ErrorEvent
-
             session.record(ErrorEvent(exception=args.exc_value))
     except Exception:
         pass

@@ -18,8 +18,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
 from . import attributes as attr
-from .sessions import ERROR, LLM, TOOL, session_for_trace
-from .tracing import TRACER_NAME
+from .registry import session_for_trace
 
 _LLM_OPERATIONS = {attr.OP_CHAT, "text_completion", "generate_content"}
 # The keys on_end reads. One pass over a span's keys tells whether it has any: most spans have
@@ -47,19 +46,13 @@ class SessionSpanProcessor(SpanProcessor):
         if session is None:  # most spans of most programs: no property read beyond this
             return
         scope = span.instrumentation_scope
-        if scope is not None and scope.name == TRACER_NAME:
+        if scope is not None and scope.name == attr.TRACER_NAME:
             return
         attributes = span.attributes
         if not _COUNTED_KEYS.isdisjoint(attributes):
             _count_genai(session, attributes)
         if span.status.status_code is StatusCode.ERROR:
-            session.count_one(ERROR)
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
+            session.totals.add_error()
 
 
 def _count_genai(session: Any, attributes: Any) -> None:
@@ -68,9 +61,9 @@ def _count_genai(session: Any, attributes: Any) -> None:
     input_tokens = attributes.get(attr.INPUT_TOKENS, attributes.get(attr.LEGACY_INPUT_TOKENS))
     output_tokens = attributes.get(attr.OUTPUT_TOKENS, attributes.get(attr.LEGACY_OUTPUT_TOKENS))
     if operation in _LLM_OPERATIONS or input_tokens is not None or output_tokens is not None:
-        session.count(LLM, input_tokens, output_tokens)
+        session.totals.add_llm_call(input_tokens, output_tokens)
     elif operation == attr.OP_EXECUTE_TOOL:
-        session.count_one(TOOL)
+        session.totals.add_tool_call()
 
 
 def attach_processor(provider: Any) -> None:

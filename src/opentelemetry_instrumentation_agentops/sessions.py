@@ -1,23 +1,24 @@
 """Sessions: one root span each, made current through the OpenTelemetry context.
 
-A session is never held in a module global. ``start_session()`` puts it in the
+A session is never held in a module global. ``start()`` puts it in the
 caller's OTel context (a contextvar), so threads and asyncio tasks each see
-their own; the process-wide registry only answers "which sessions are still
-running" (for rule 2 of design.md section 5, for exit handling and for the span
-processor). No context token is ever stored: making a session current and
-restoring the previous context are plain ``attach`` calls, so ending a session
-from any thread or task can never log "Failed to detach context".
+their own; the process-wide registry (``registry.py``) only answers "which
+sessions are still running" and "which session owns this trace". No context
+token is ever stored: making a session current and restoring the previous
+context are plain ``attach`` calls, so ending a session from any thread or task
+can never log "Failed to detach context".
+
+A session is a *run*: one trace. Several runs may share one ``session_id`` (a
+conversation served turn by turn, design.md section 9); each has its own end
+state and totals, and the registry tells them apart by trace.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
-import logging
-import threading
+import random
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from opentelemetry import context, trace
@@ -25,43 +26,20 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Link, Status, StatusCode
 
 from . import attributes as attr
+from . import lifecycle, metrics, registry, summary
 from .config import settings
-from .content import as_float, attribute_value, safe_str
+from .content import attribute_value, normalize_tags, safe_str, user_attributes
 from .end_state import EndState, parse_end_state
 from .errors import InvalidArgumentError, InvalidEndStateError, SessionEndedError, report
 from .propagation import continuation, uuid_text
-from .summary import format_duration, log_summary
-from .tracing import choose_trace_id, record_exception, start_root_span
+from .registry import SESSION_KEY
+from .spans import record_event
+from .totals import Totals
+from .tracing import mark_error, record_exception, start_root_span
 
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
-
-SESSION_KEY = context.create_key("agentops-session")
-
-_lock = threading.Lock()
-_running: dict[Session, None] = {}  # insertion-ordered set of running sessions
-_by_trace: dict[int, Session] = {}
 MAX_TAGS = 100  # tags of one session: the attribute stays bounded
-MAX_TOKENS = 2**63 - 1  # the most an OTLP integer attribute holds
-
-
-def is_token_count(value: object) -> bool:
-    """A token count an OTLP attribute can carry: an int (not a bool) from 0 to MAX_TOKENS."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TOKENS
-
-
+MAX_SESSION_ID = 256  # characters of a session id given to start()
 _STATUS_OK = Status(StatusCode.OK)  # immutable: one for every session that ends Success
-_STATE_TEXT = {state: state.value for state in EndState}  # a dict, not Enum.value's property
-
-# Indices into Session._counts.
-LLM, TOOL, ACTION, ERROR, INPUT_TOKENS, OUTPUT_TOKENS = range(6)
-_TOTALS = (
-    (attr.SESSION_LLM_CALLS, LLM),
-    (attr.SESSION_TOOL_CALLS, TOOL),
-    (attr.SESSION_ACTIONS, ACTION),
-    (attr.SESSION_ERRORS, ERROR),
-    (attr.INPUT_TOKENS, INPUT_TOKENS),
-    (attr.OUTPUT_TOKENS, OUTPUT_TOKENS),
-)
 
 
 class Session:
@@ -69,21 +47,18 @@ class Session:
 
     __slots__ = (
         "__weakref__",
-        "_cost",
-        "_counts",
         "_end_ns",
-        "_ended",
-        "_lock",
         "_previous_context",
         "_start_ns",
-        "auto_started",
         "context",
         "end_state",
         "end_state_reason",
+        "ended",
         "name",
         "session_id",
         "span",
         "tags",
+        "totals",
         "trace_id",
     )
 
@@ -91,37 +66,34 @@ class Session:
         self,
         span: trace.Span,
         trace_id: int,
+        session_id: str,
         tags: list[str],
         name: str | None,
         previous_context: Context,
-        session_id: str | None = None,
     ) -> None:
         self.span = span
         self.trace_id = trace_id
-        self.session_id = session_id or uuid_text(trace_id)
+        self.session_id = session_id
         self.tags = tags
         self.name = name
         self.end_state: str | None = None
         self.end_state_reason: str | None = None
-        self.auto_started = False
+        self.ended = False
+        self.totals = Totals()
         self.context = context.set_value(
             SESSION_KEY, self, trace.set_span_in_context(span, previous_context)
         )
         self._previous_context = previous_context
-        self._counts = [0, 0, 0, 0, 0, 0]
-        self._cost: float | None = None
-        self._lock = threading.Lock()
-        self._ended = False
         self._start_ns = time.time_ns()
         self._end_ns: int | None = None
 
     def __repr__(self) -> str:
-        state = "running" if self.is_running else f"ended {self.end_state}"
+        state = "running" if not self.ended else f"ended {self.end_state}"
         return f"<Session {self.session_id} {state}>"
 
     @property
     def is_running(self) -> bool:
-        return not self._ended
+        return not self.ended
 
     @property
     def traceparent(self) -> str:
@@ -130,11 +102,14 @@ class Session:
         flags = int(span_context.trace_flags) if span_context.is_valid else 1
         return f"00-{self.trace_id:032x}-{span_context.span_id:016x}-{flags:02x}"
 
+    @property
+    def duration_seconds(self) -> float:
+        """Seconds from the start to the end, or to now while the session runs."""
+        return ((self._end_ns or time.time_ns()) - self._start_ns) / 1e9
+
     def record(self, event: Any) -> None:
         """Record an event (``ActionEvent``, ``LLMEvent``, ...) in this session."""
-        from .spans import record_event
-
-        if self._ended:
+        if self.ended:
             report(
                 SessionEndedError,
                 f"Recording into session {self.session_id}, which has already ended; the "
@@ -159,15 +134,14 @@ class Session:
 
     def get_analytics(self) -> dict[str, Any]:
         """AgentOps' summary keys: LLM calls, Tool calls, Actions, Errors, Duration, Cost."""
-        counts = self._counts
-        end_ns = self._end_ns or time.time_ns()
+        totals = self.totals
         return {
-            "LLM calls": counts[LLM],
-            "Tool calls": counts[TOOL],
-            "Actions": counts[ACTION],
-            "Errors": counts[ERROR],
-            "Duration": format_duration((end_ns - self._start_ns) / 1e9),
-            "Cost": f"{self._cost:.6f}" if self._cost else "0.00",
+            "LLM calls": totals.llm_calls,
+            "Tool calls": totals.tool_calls,
+            "Actions": totals.actions,
+            "Errors": totals.errors,
+            "Duration": summary.format_duration(self.duration_seconds),
+            "Cost": f"{totals.cost:.6f}" if totals.cost else "0.00",
         }
 
     @contextlib.contextmanager
@@ -181,68 +155,27 @@ class Session:
             if context.get_value(SESSION_KEY) is self:
                 context.attach(previous)
 
-    def patch(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        """AgentOps 0.3: a wrapper that runs ``func`` inside this session."""
-
-        def run_in_session(*args: Any, **kwargs: Any) -> Any:
-            with self.activate():
-                return func(*args, **kwargs)
-
-        return run_in_session
-
-    def create_agent(self, name: Any = None, agent_id: Any = None, **_: Any) -> str:
-        """AgentOps: an instant ``create_agent {name}`` span in this session; returns the id."""
-        from .decorators import create_agent_span
-
-        agent_id = str(agent_id) if agent_id is not None else str(uuid.uuid4())
-        create_agent_span(agent_id, safe_str(name if name is not None else "agent", 200), self)
-        return agent_id
-
-    # AgentOps 0.4 code treats a session as a ``TraceContext``: these let it.
-    @property
-    def trace_context(self) -> Session:
-        return self
-
-    @property
-    def token(self) -> None:
-        return None  # no context token is ever kept (see the module docstring)
-
-    @property
-    def is_init_trace(self) -> bool:
-        return False
-
     def __enter__(self) -> Session:
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if self._ended:
-            return
-        if exc is None:
-            self.end(EndState.SUCCESS)
-        else:
-            self.end(EndState.FAIL, f"{exc_type.__name__}: {safe_str(exc)}", exception=exc)
+        if not self.ended:
+            self.finish(exc)
 
-    # -- engine ------------------------------------------------------------
+    def finish(self, exception: BaseException | None = None) -> dict[str, Any]:
+        """End the session as the code it wrapped ended (a ``with`` block, a decorated call).
 
-    def count_one(self, kind: int) -> None:
-        """``count(kind)`` without usage: what every action, tool call and error adds."""
-        with self._lock:
-            self._counts[kind] += 1
-
-    def count(
-        self, kind: int, input_tokens: Any = None, output_tokens: Any = None, cost: Any = None
-    ):
-        """Add one event of ``kind`` (LLM, TOOL, ACTION, ERROR) to the totals."""
-        with self._lock:
-            self._counts[kind] += 1
-            counts = self._counts
-            if is_token_count(input_tokens):
-                counts[INPUT_TOKENS] = min(counts[INPUT_TOKENS] + input_tokens, MAX_TOKENS)
-            if is_token_count(output_tokens):
-                counts[OUTPUT_TOKENS] = min(counts[OUTPUT_TOKENS] + output_tokens, MAX_TOKENS)
-            cost = as_float(cost)
-            if cost is not None and cost == cost:
-                self._cost = (self._cost or 0.0) + cost
+        Success when it returned; Fail, with the exception recorded and counted, when it
+        raised an ``Exception``; Indeterminate when a ``BaseException`` that is no error
+        (asyncio cancellation, ``KeyboardInterrupt``, ``SystemExit``, ``GeneratorExit``)
+        left it, with a reason naming it.
+        """
+        if exception is None:
+            return self.end(EndState.SUCCESS)
+        kind = type(exception).__name__
+        if isinstance(exception, Exception):
+            return self.end(EndState.FAIL, f"{kind}: {safe_str(exception)}", exception=exception)
+        return self.end(EndState.INDETERMINATE, f"interrupted by {kind}")
 
     def end(
         self,
@@ -251,7 +184,11 @@ class Session:
         exception: BaseException | None = None,
         legacy: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """End the root span with its end state and totals (never blocks on export)."""
+        """End the root span with its end state and totals (never blocks on export).
+
+        Every way of ending a session comes here. ``exception``, when given, is
+        recorded on the root and counted as one of the session's errors.
+        """
         state = end_state if type(end_state) is EndState else parse_end_state(end_state)
         reason = None if reason is None else safe_str(reason)
         if state is None:
@@ -262,48 +199,30 @@ class Session:
             )
             given = f"end state {safe_str(end_state, 200)!r}"
             state, reason = EndState.INDETERMINATE, f"{given}: {reason}" if reason else given
-        with self._lock:
-            already = self._ended
-            self._ended = True
-        if already:
+        if self.ended or not registry.unregister(self):  # once, even from two threads at once
             report(
                 SessionEndedError,
                 f"Session {self.session_id} was already ended ({self.end_state}); "
                 "end each session once.",
             )
             return self.get_analytics()
+        self.ended = True
         self._end_ns = time.time_ns()
-        self.end_state, self.end_state_reason = _STATE_TEXT[state], reason
+        self.end_state, self.end_state_reason = state.value, reason
+        if exception is not None:
+            self.totals.add_error(exception)
         self._write_end(state, reason, exception, legacy)
-        _unregister(self)
         self._leave()
-        if settings.log_summary and logger.isEnabledFor(logging.INFO):
-            log_summary(
-                self.name or self.session_id,
-                self.end_state,
-                self.get_analytics(),
-                self._counts[INPUT_TOKENS],
-                self._counts[OUTPUT_TOKENS],
-                self.trace_id,
-            )
+        metrics.session_ended(self)
+        summary.log_session(self)
         return self.get_analytics()
 
     def _write_end(self, state, reason, exception, legacy) -> None:
         span = self.span
-        if exception is not None:
-            record_exception(span, exception)
-        end_attributes: dict[str, Any] = {attr.SESSION_END_STATE: self.end_state}
+        end_attributes = self.totals.as_attributes()
+        end_attributes[attr.SESSION_END_STATE] = self.end_state
         if reason is not None:
             end_attributes[attr.SESSION_END_STATE_REASON] = reason
-        counts = self._counts  # the six totals of _TOTALS, written out: this runs per session
-        end_attributes[attr.SESSION_LLM_CALLS] = counts[LLM]
-        end_attributes[attr.SESSION_TOOL_CALLS] = counts[TOOL]
-        end_attributes[attr.SESSION_ACTIONS] = counts[ACTION]
-        end_attributes[attr.SESSION_ERRORS] = counts[ERROR]
-        end_attributes[attr.INPUT_TOKENS] = counts[INPUT_TOKENS]
-        end_attributes[attr.OUTPUT_TOKENS] = counts[OUTPUT_TOKENS]
-        if self._cost is not None:
-            end_attributes[attr.SESSION_COST] = self._cost
         if legacy:
             for key, value in legacy.items():
                 if value is not None:
@@ -312,7 +231,12 @@ class Session:
         if state is EndState.SUCCESS:
             span.set_status(_STATUS_OK)
         elif state is EndState.FAIL:
-            span.set_status(Status(StatusCode.ERROR, reason))
+            if exception is None:
+                span.set_status(Status(StatusCode.ERROR, reason))
+            else:
+                mark_error(span, exception, reason)
+        elif exception is not None:
+            record_exception(span, exception)
         span.end(self._end_ns)
 
     def _leave(self) -> None:
@@ -321,7 +245,7 @@ class Session:
             context.attach(_live(self._previous_context))
 
     def _retag(self, tags: list[str]) -> None:
-        if self._ended:
+        if self.ended:
             report(SessionEndedError, f"Session {self.session_id} has ended; tags not changed.")
             return
         self.tags = tags[:MAX_TAGS]
@@ -331,131 +255,70 @@ class Session:
 def _live(ctx: Context) -> Context:
     """``ctx``, or the nearest earlier context whose session still runs."""
     session = ctx.get(SESSION_KEY)
-    while session is not None and session._ended:
+    while session is not None and session.ended:
         ctx = session._previous_context
         session = ctx.get(SESSION_KEY)
     return ctx
 
 
-def start_session(
+def start(
     tags: Any = None,
     inherited_session_id: Any = None,
     *,
     name: Any = None,
     attributes: Any = None,
+    session_id: Any = None,
+    cls: type[Session] = Session,
 ) -> Session:
-    """Start a session (a new root span) and make it current in the caller's context."""
-    tag_list = normalize_tags(tags)
+    """Start a session (a new root span) and make it current in the caller's context.
+
+    ``session_id`` starts a run of that conversation on a fresh trace;
+    ``inherited_session_id`` continues an earlier session's own trace. ``cls`` is
+    the class of the session made (the API's adds AgentOps' methods).
+    """
+    tag_list = normalize_tags(tags, MAX_TAGS)
     if settings.default_tags:
         tag_list += [t for t in settings.default_tags if t not in tag_list]
         del tag_list[MAX_TAGS:]
     name = None if name is None else safe_str(name, 200)
-    if inherited_session_id is None:  # the usual case, without a call
-        trace_id, parent = 0, None
-    else:
-        trace_id, parent = continuation(inherited_session_id)
-    trace_id = trace_id or choose_trace_id()
+    given_id = _valid_session_id(session_id)
+    trace_id, parent = (
+        (0, None) if inherited_session_id is None else continuation(inherited_session_id)
+    )
     previous = context.get_current()
     current = trace.get_current_span(previous).get_span_context()
     links = [Link(current)] if current.is_valid else None
-    session_id = uuid_text(trace_id)
-    start_attributes: dict[str, Any] = {} if attributes is None else _user_attributes(attributes)
-    start_attributes[attr.SESSION_ID] = session_id
-    start_attributes[attr.CONVERSATION_ID] = session_id
+    start_attributes: dict[str, Any] = {} if attributes is None else user_attributes(attributes)
+    if given_id is not None:  # known before the span exists: samplers see it
+        start_attributes[attr.SESSION_ID] = start_attributes[attr.CONVERSATION_ID] = given_id
     if tag_list:
         start_attributes[attr.SESSION_TAGS] = tag_list
     if name:
         start_attributes[attr.SESSION_NAME] = name
     span_name = f"session {name}" if name else "session"
     span = start_root_span(span_name, start_attributes, links, trace_id, parent)
-    actual = span.get_span_context()
-    if actual.trace_id != trace_id and actual.is_valid:  # a provider that picks its own ids
-        trace_id = actual.trace_id
-        session_id = uuid_text(trace_id)
-        span.set_attributes({attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id})
-    session = Session(span, trace_id, tag_list, name, previous, session_id)
-    with _lock:
-        _running[session] = None
-        _by_trace[trace_id] = session
+    # A provider that makes no ids (the API's no-op) still gives each session its own.
+    trace_id = span.get_span_context().trace_id or trace_id or random.getrandbits(128) or 1
+    if given_id is None:  # the session's id is its trace's, known once the span has one
+        given_id = uuid_text(trace_id)
+        span.set_attributes({attr.SESSION_ID: given_id, attr.CONVERSATION_ID: given_id})
+    session = cls(span, trace_id, given_id, tag_list, name, previous)
+    registry.register(session)
     context.attach(session.context)
-    _install_exit_handlers()
+    lifecycle.install_exit_handlers()
+    metrics.session_started(session)
     return session
 
 
-def _install_exit_handlers() -> None:
-    """``lifecycle.install_exit_handlers``, imported once (lifecycle imports this module)."""
-    global _install_exit_handlers
-    from .lifecycle import install_exit_handlers
-
-    _install_exit_handlers = install_exit_handlers
-    install_exit_handlers()
-
-
-def _unregister(session: Session) -> None:
-    with _lock:
-        _running.pop(session, None)
-        if _by_trace.get(session.trace_id) is session:
-            del _by_trace[session.trace_id]
-
-
-def normalize_tags(tags: Any) -> list[str]:
-    """Tags as a list of unique strings; a bare string is one tag."""
-    if tags is None:
-        return []
-    if isinstance(tags, str):
-        return [safe_str(tags, 256)]
-    try:
-        items = list(itertools.islice(tags, MAX_TAGS + 1))  # an endless iterator is no hang
-    except Exception:
-        report(InvalidArgumentError, f"tags must be a list of strings, got {type(tags).__name__}.")
-        items = [tags]
-    if len(items) > MAX_TAGS:
-        logger.warning("A session keeps at most %d tags; the others were dropped.", MAX_TAGS)
-    return list(dict.fromkeys(safe_str(item, 256) for item in items[:MAX_TAGS]))
-
-
-def _user_attributes(attributes: Any) -> dict[str, Any]:
-    if attributes is None:
-        return {}
-    if not isinstance(attributes, dict):
-        report(InvalidArgumentError, "attributes must be a dict of str to values; ignored.")
-        return {}
-    return {safe_str(k, 256): attribute_value(v) for k, v in attributes.items()}
-
-
-def current_session(ctx: Context | None = None) -> Session | None:
-    """Design.md section 5: the context's session, else the only running one.
-
-    ``ctx`` is the current context when the caller already holds it.
-    """
-    session = (context.get_current() if ctx is None else ctx).get(SESSION_KEY)
-    if session is not None and not session._ended:
-        return session
-    if len(_running) == 1:
-        with contextlib.suppress(StopIteration, RuntimeError):
-            return next(iter(_running))
+def _valid_session_id(value: Any) -> str | None:
+    """``value`` when it is a usable session id: a non-empty str of at most 256 characters."""
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value.strip()) > 0 and len(value) <= MAX_SESSION_ID:
+        return safe_str(value, MAX_SESSION_ID)
+    report(
+        InvalidArgumentError,
+        f"session_id must be a non-empty string of at most {MAX_SESSION_ID} characters, got "
+        f"{safe_str(value, 100)!r}; the session got a generated id instead.",
+    )
     return None
-
-
-def running_count() -> int:
-    return len(_running)
-
-
-def active_sessions() -> list[Session]:
-    with _lock:
-        return list(_running)
-
-
-# The session running on a trace id, or None. The span processor asks for every span started and
-# ended: the dict's own ``get``, so the question costs no Python frame.
-session_for_trace: Callable[[int], Session | None] = _by_trace.get
-
-
-def forget_inherited_sessions() -> None:
-    """In a forked child: the parent's sessions are not ours to end or export."""
-    global _lock
-    _lock = threading.Lock()
-    for session in list(_running):
-        session._ended = True
-    _running.clear()
-    _by_trace.clear()

@@ -2,7 +2,10 @@
 
 An event span is a child of the current span when that span belongs to the
 session's trace, else a child of the session's root. An event with no session
-is still exported, as a span of its own, so nothing is lost.
+is still exported, as a span of its own, so nothing is lost; one recorded in
+the trace of a session that has ended still carries its ``session.id``.
+Sessions are duck-typed here (``trace_id``, ``session_id``, ``context``,
+``totals``, ``ended``): this module sits below ``sessions.py``.
 """
 
 from __future__ import annotations
@@ -28,23 +31,25 @@ from .events import (
     LLMEvent,
     Timestamp,
     ToolEvent,
+    foreign_event,
     now_iso,
 )
 from .propagation import uuid_text
-from .sessions import ACTION, ERROR, LLM, TOOL, Session, is_token_count
-from .tracing import get_tracer, record_exception
+from .registry import AGENT_KEY, SESSION_KEY
+from .totals import Totals, is_token_count
+from .tracing import get_tracer, mark_error
 
-AGENT_KEY = context.create_key("agentops-agent")
 _SPAN_CONTEXT = "_agentops_span_context"
-_KIND_BY_TYPE = {
-    EventType.LLM: LLM,
-    EventType.TOOL: TOOL,
-    EventType.ACTION: ACTION,
-    EventType.ERROR: ERROR,
+_LLM_USAGE = ("prompt_tokens", "completion_tokens", "cost")
+# What each kind of event adds to its session's totals (LLM calls are added with their usage).
+_ADD_ONE = {
+    EventType.TOOL: Totals.add_tool_call,
+    EventType.ACTION: Totals.add_action,
+    EventType.ERROR: Totals.add_error,
 }
 
 
-def parent_context(session: Session | None, current: Context | None = None) -> Context:
+def parent_context(session: Any, current: Context | None = None) -> Context:
     """The context a span of ``session`` starts in; ``current`` when the caller holds it."""
     if current is None:
         current = context.get_current()
@@ -58,13 +63,15 @@ def parent_context(session: Session | None, current: Context | None = None) -> C
 def start_child_span(
     name: str,
     attributes: dict[str, Any],
-    session: Session | None,
+    session: Any,
     start_time: int | None = None,
     links: list[Link] | None = None,
     current: Context | None = None,
 ) -> tuple[trace.Span, Context]:
     """Start a span of ``session`` (or a span of its own); returns it and its parent context."""
     parent = parent_context(session, current)
+    if session is None:
+        session = _ended_session_of(parent)
     if session is not None:
         attributes[attr.SESSION_ID] = session.session_id
     agent = parent.get(AGENT_KEY)
@@ -76,12 +83,19 @@ def start_child_span(
     return span, parent
 
 
-def record_event(event: Any, session: Session | None) -> None:
+def _ended_session_of(parent: Context) -> Any:
+    """The session of ``parent``'s trace that has ended but is still in the context, if any."""
+    session = parent.get(SESSION_KEY)
+    if session is None:
+        return None
+    trace_id = trace.get_current_span(parent).get_span_context().trace_id
+    return session if trace_id == session.trace_id else None
+
+
+def record_event(event: Any, session: Any) -> None:
     """Export ``event`` as one span of ``session`` and add it to the session's totals."""
     if not isinstance(event, Event):
-        from .compat.events import foreign_event  # events built by the real agentops
-
-        event = foreign_event(event)
+        event = foreign_event(event)  # events built by the real agentops
     if not isinstance(event, Event):
         report(
             InvalidArgumentError,
@@ -102,14 +116,15 @@ def record_event(event: Any, session: Session | None) -> None:
         _mark_error(span, event, start)
     _remember_span(event, span)
     span.end(max(end or time_ns(), start))  # never before its start, whatever was given
-    if session is not None and kind is not None and not session._ended:
-        if kind == LLM:
-            session.count(LLM, event.prompt_tokens, event.completion_tokens, event.cost)
+    if session is not None and kind is not None and not session.ended:
+        if kind == EventType.LLM:
+            usage = (getattr(event, name, None) for name in _LLM_USAGE)  # a plain Event has none
+            session.totals.add_llm_call(*usage)
         else:
-            session.count_one(kind)
+            _ADD_ONE[kind](session.totals)
 
 
-def _describe(event: Event) -> tuple[str, dict[str, Any], int | None]:
+def _describe(event: Event) -> tuple[str, dict[str, Any], str | None]:
     event_type = safe_str(event.event_type, 100)
     attributes: dict[str, Any] = {
         attr.EVENT_ID: _id_text(event.id),
@@ -127,7 +142,7 @@ def _describe(event: Event) -> tuple[str, dict[str, Any], int | None]:
         capture(attributes, attr.TOOL_CALL_ARGUMENTS, event.params)
         capture(attributes, attr.TOOL_CALL_RESULT, event.returns)
         capture(attributes, attr.EVENT_LOGS, event.logs)
-        return (f"execute_tool {tool}" if tool else "execute_tool"), attributes, TOOL
+        return (f"execute_tool {tool}" if tool else "execute_tool"), attributes, EventType.TOOL
     if isinstance(event, ErrorEvent):
         error_type = _error_type(event)
         attributes[attr.ERROR_TYPE] = error_type
@@ -135,7 +150,7 @@ def _describe(event: Event) -> tuple[str, dict[str, Any], int | None]:
             attributes[attr.ERROR_CODE] = safe_str(event.code, 200)
         capture(attributes, attr.ERROR_DETAILS, event.details)
         capture(attributes, attr.EVENT_LOGS, event.logs)
-        return f"error {error_type}", attributes, ERROR
+        return f"error {error_type}", attributes, EventType.ERROR
     action = getattr(event, "action_type", None)
     if action is None and event_type != EventType.ACTION:
         action = event_type
@@ -147,11 +162,13 @@ def _describe(event: Event) -> tuple[str, dict[str, Any], int | None]:
         capture(attributes, attr.EVENT_RETURNS, event.returns)
         capture(attributes, attr.EVENT_LOGS, getattr(event, "logs", None))
         capture(attributes, attr.ACTION_SCREENSHOT, getattr(event, "screenshot", None))
-    kind = ACTION if isinstance(event, ActionEvent) else _KIND_BY_TYPE.get(event_type, ACTION)
+    counted_as_typed = event_type in _ADD_ONE or event_type == EventType.LLM
+    kind = event_type if counted_as_typed and not isinstance(event, ActionEvent) else None
+    kind = kind or EventType.ACTION
     return (f"action {action}" if action else "action"), attributes, kind
 
 
-def _describe_llm(event: LLMEvent, attributes: dict[str, Any]) -> tuple[str, dict, int]:
+def _describe_llm(event: LLMEvent, attributes: dict[str, Any]) -> tuple[str, dict, str]:
     model = safe_str(event.model, 200) if event.model is not None else None
     attributes[attr.OPERATION_NAME] = attr.OP_CHAT
     if model:
@@ -170,15 +187,15 @@ def _describe_llm(event: LLMEvent, attributes: dict[str, Any]) -> tuple[str, dic
     capture(attributes, attr.INPUT_MESSAGES, event.prompt)
     capture(attributes, attr.OUTPUT_MESSAGES, event.completion)
     capture(attributes, attr.EVENT_PARAMS, event.params)
-    return (f"chat {model}" if model else "chat"), attributes, LLM
+    return (f"chat {model}" if model else "chat"), attributes, EventType.LLM
 
 
 def _mark_error(span: trace.Span, event: ErrorEvent, timestamp: int | None) -> None:
     details = None if event.details is None else safe_str(event.details)
-    span.set_status(Status(StatusCode.ERROR, details))
     if isinstance(event.exception, BaseException):
-        record_exception(span, event.exception, timestamp)
+        mark_error(span, event.exception, details, _error_type(event), timestamp)
     else:
+        span.set_status(Status(StatusCode.ERROR, details))
         exception_attributes = {"exception.type": _error_type(event)}
         if details is not None:
             exception_attributes["exception.message"] = details

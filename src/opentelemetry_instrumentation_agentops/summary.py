@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
+from .config import settings
+from .log import logger
 
 
 def format_duration(seconds: float) -> str:
@@ -29,26 +30,24 @@ def format_duration(seconds: float) -> str:
     return " ".join(parts)
 
 
-def log_summary(
-    name: str,
-    end_state: str | None,
-    analytics: dict[str, Any],
-    input_tokens: int,
-    output_tokens: int,
-    trace_id: int,
-) -> None:
+def log_session(session: Any) -> None:
+    """The summary line of an ended session (duck-typed: ``sessions.Session``)."""
+    if not settings.log_summary or not logger.isEnabledFor(logging.INFO):
+        return
+    analytics = session.get_analytics()
+    totals = session.totals
     logger.info(
         "Session %s ended %s | Duration: %s | LLM calls: %d | Tool calls: %d | Actions: %d | "
         "Errors: %d | Tokens: %d in, %d out | Cost: $%s | trace_id=%032x",
-        name,
-        end_state,
+        session.name or session.session_id,
+        session.end_state,
         analytics["Duration"],
         analytics["LLM calls"],
         analytics["Tool calls"],
         analytics["Actions"],
         analytics["Errors"],
-        input_tokens,
-        output_tokens,
+        totals.input_tokens,
+        totals.output_tokens,
         analytics["Cost"],
-        trace_id,
+        session.trace_id,
     )

@@ -2,14 +2,15 @@
 
 The tracer follows the provider in use (an explicit one from ``init()`` or
 ``instrument()``, else the global one) and is cached per provider, so the hot
-path pays one identity check. On the SDK the tracer's id generator is wrapped
-so a session can be started on a trace id chosen in advance: a continued
-session (``inherited_session_id``) keeps its trace id and is still a root.
+path pays one identity check; the session span processor is added to each SDK
+provider when its tracer is first made. On the SDK the tracer's id generator is
+wrapped so that a continued session (``inherited_session_id`` with a UUID) can
+start on the trace id it continues and still be a root; every other span takes
+the provider's own ids.
 """
 
 from __future__ import annotations
 
-import logging
 import random
 import traceback
 from contextvars import ContextVar
@@ -17,15 +18,14 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Link, Span, SpanKind
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
+from .attributes import ERROR_TYPE, TRACER_NAME
 from .config import settings
 from .content import safe_str
+from .log import logger
+from .processor import attach_processor
 from .version import __version__
-
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
-
-TRACER_NAME = "opentelemetry_instrumentation_agentops"
 
 _chosen_trace_id: ContextVar[int] = ContextVar("agentops_chosen_trace_id", default=0)
 
@@ -48,9 +48,6 @@ class _ChoosableIds:
 
     def generate_trace_id(self) -> int:
         return _chosen_trace_id.get() or self._inner.generate_trace_id()
-
-    def new_trace_id(self) -> int:
-        return self._inner.generate_trace_id()
 
     def __getattr__(self, name: str) -> Any:  # is_trace_id_random() and what comes next
         return getattr(self._inner, name)
@@ -99,34 +96,30 @@ def _refresh(provider: Any) -> None:
         ids = _ChoosableIds(inner)
         tracer.id_generator = ids
     _cache.tracer, _cache.ids, _cache.provider = tracer, ids, provider
-    from .processor import attach_processor  # late import: processor imports session
-
     try:
         attach_processor(provider)
     except Exception:
         logger.debug("could not add the session span processor", exc_info=True)
 
 
-def choose_trace_id() -> int:
-    """A fresh trace id, from the provider's own generator when it has one."""
-    get_tracer()
-    ids = _cache.ids
-    return ids.new_trace_id() if ids is not None else random.getrandbits(128) or 1
+_ROOT = Context()  # no span, no session: where every root starts
 
 
 def start_root_span(
     name: str,
     attributes: dict[str, Any],
     links: list[Link] | None,
-    trace_id: int,
+    trace_id: int = 0,
     parent: Context | None = None,
 ) -> Span:
-    """Start a session's root span on ``trace_id``.
+    """Start a session's root span: on a fresh trace, or on ``trace_id`` when one is given.
 
     With ``parent`` (a remote span from a traceparent) the span continues that
     trace as the remote span's child instead.
     """
     tracer = get_tracer()
+    if not trace_id and parent is None:  # the usual case: the provider picks the trace id
+        return tracer.start_span(name, _ROOT, SpanKind.INTERNAL, attributes, links)
     if parent is None and _cache.ids is None:
         # Not the SDK: a chosen trace id can only be carried by a remote parent.
         parent = remote_parent(trace_id)
@@ -134,7 +127,7 @@ def start_root_span(
         return tracer.start_span(name, parent, SpanKind.INTERNAL, attributes, links)
     token = _chosen_trace_id.set(trace_id)
     try:
-        return tracer.start_span(name, Context(), SpanKind.INTERNAL, attributes, links)
+        return tracer.start_span(name, _ROOT, SpanKind.INTERNAL, attributes, links)
     finally:
         _chosen_trace_id.reset(token)
 
@@ -168,3 +161,21 @@ def record_exception(span: Span, exception: BaseException, timestamp: int | None
         "exception.stacktrace": safe_str(stacktrace, limit),
     }
     span.add_event("exception", attributes, timestamp)
+
+
+def mark_error(
+    span: Span,
+    exception: BaseException,
+    description: str | None = None,
+    error_type: str | None = None,
+    timestamp: int | None = None,
+) -> None:
+    """What a failed call, event or session shows: exception event, status ERROR, ``error.type``.
+
+    ``description`` defaults to ``"{type}: {message}"``, ``error_type`` to the exception's class.
+    """
+    record_exception(span, exception, timestamp)
+    if description is None:
+        description = f"{type(exception).__name__}: {safe_str(exception)}"
+    span.set_status(Status(StatusCode.ERROR, description))
+    span.set_attribute(ERROR_TYPE, error_type or type(exception).__qualname__)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-import uuid
 import weakref
 from typing import Any
 
@@ -33,18 +32,13 @@ from .. import api
 from .. import attributes as attr
 from ..config import settings
 from ..content import capture
-from ..decorators import (
-    ACTION_KEYS,
-    AGENT_ID_ATTR,
-    AGENT_NAME_ATTR,
-    _begin,
-    _Spec,
-    create_agent_span,
-)
+from ..decorators import create_agent_span
 from ..end_state import EndState, parse_end_state
 from ..entities import entity_attributes, entity_spec, session_begin
+from ..events import agent_identity
 from ..iteration import TracedAsyncGenerator, TracedGenerator
 from ..tracing import get_tracer
+from ..wrapping import AGENT_ID_ATTR, AGENT_NAME_ATTR, Spec, begin
 from . import common
 from .patcher import Patcher
 
@@ -206,9 +200,9 @@ def _begin_entity(
     """A call of an entity span (or of a session, for 0.4's SESSION kind)."""
     extra = entity_attributes(version=version, attributes=attributes)
     if sessions and kind == "session":
-        return session_begin(None, extra)(_Spec(None, name, extra, None, *ACTION_KEYS), (), {})
+        return session_begin(None, extra)(Spec(None, name, extra), (), {})
     args = (instance,) if instance is not None else ()  # its @agent id reaches the span
-    return _begin(entity_spec(kind, name, None, extra), args, {})
+    return begin(entity_spec(kind, name, None, extra), args, {})
 
 
 class _EntitySpan:
@@ -255,7 +249,7 @@ def _instance_span(name: str, kind: str, instance: Any) -> None:
         if call is not None:
             call.finish()
         return
-    agent_id = str(uuid.uuid4())
+    agent_id, name = agent_identity(name)
     try:  # so its methods' spans carry the agent
         setattr(instance, AGENT_ID_ATTR, agent_id)
         setattr(instance, AGENT_NAME_ATTR, name)

@@ -16,10 +16,12 @@ import sys
 from typing import Any
 
 from .. import api, legacy
+from ..api import start_session
 from ..config import settings
 from ..decorators import record_action, record_tool, track_agent
 from ..events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
-from ..sessions import Session, active_sessions, current_session, running_count, start_session
+from ..registry import active_sessions, current_session, running_count
+from ..sessions import Session
 from . import common
 from .patcher import Patcher
 

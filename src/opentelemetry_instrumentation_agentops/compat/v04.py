@@ -18,6 +18,7 @@ import importlib
 from typing import Any
 
 from .. import api, legacy
+from ..api import start_session
 from ..decorators import record_action, record_tool, track_agent
 from ..entities import (
     agent,
@@ -31,7 +32,7 @@ from ..entities import (
     workflow,
 )
 from ..events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
-from ..sessions import Session, start_session
+from ..sessions import Session
 from . import common, tracing
 from .patcher import Patcher
 
