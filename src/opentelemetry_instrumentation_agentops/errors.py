@@ -7,11 +7,8 @@ through the ``opentelemetry_instrumentation_agentops`` logger.
 
 from __future__ import annotations
 
-import logging
-
 from .config import settings
-
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
+from .log import logger
 
 
 class AgentOpsError(Exception):

@@ -8,7 +8,6 @@ OTLP over HTTP to localhost:4318).
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
@@ -18,8 +17,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
 from .config import env_flag
-
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
+from .log import logger
 
 
 def is_configured() -> bool:
