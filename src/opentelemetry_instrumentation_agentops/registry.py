@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context
@@ -41,9 +40,9 @@ def unregister(session: Any) -> bool:
         return _running.pop(session, False) is None
 
 
-# The session running on a trace id, or None. The span processor asks for every span started and
-# ended: the dict's own ``get`` costs no Python frame (benchmarks/RESULTS.md, processor row).
-session_for_trace: Callable[[int], Any] = _by_trace.get
+def session_for_trace(trace_id: int) -> Any:
+    """The session running on ``trace_id``, or None (the span processor asks, per span)."""
+    return _by_trace.get(trace_id)
 
 
 def current_session(ctx: Context | None = None) -> Any:

@@ -31,17 +31,10 @@ _chosen_trace_id: ContextVar[int] = ContextVar("agentops_chosen_trace_id", defau
 
 
 class _ChoosableIds:
-    """Delegates to the provider's id generator unless a trace id was chosen."""
+    """Delegates to the provider's id generator unless a trace id was chosen (continuation)."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
-        # The SDK calls these for every span (is_trace_id_random for every root): the inner
-        # generator's bound methods as instance attributes cost no extra frame, and no
-        # failed lookup through __getattr__.
-        for name in ("generate_span_id", "is_trace_id_random"):
-            method = getattr(inner, name, None)
-            if method is not None:
-                setattr(self, name, method)
 
     def generate_span_id(self) -> int:
         return self._inner.generate_span_id()
