@@ -97,6 +97,7 @@ from .legacy import (
     track_tool,
     update_trace_metadata,
 )
+from .sampling import SessionSampler
 from .sessions import Session
 from .version import __version__
 
@@ -117,6 +118,7 @@ __all__ = [
     "NoSessionError",
     "Session",
     "SessionEndedError",
+    "SessionSampler",
     "StatusCode",
     "ToolEvent",
     "TraceContext",
