@@ -55,6 +55,7 @@ TOOL_CALL_RESULT = "gen_ai.tool.call.result"
 AGENT_ID = "gen_ai.agent.id"
 AGENT_NAME = "gen_ai.agent.name"
 ERROR_TYPE = "error.type"
+TOKEN_TYPE = "gen_ai.token.type"  # a metric attribute: "input" or "output"
 
 # Older GenAI instrumentations still report tokens under these names.
 LEGACY_INPUT_TOKENS = "gen_ai.usage.prompt_tokens"

@@ -16,6 +16,7 @@ CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 CONTENT_MAX_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_CONTENT_MAX_LENGTH"
 DEFAULT_TAGS_ENV = "AGENTOPS_DEFAULT_TAGS"
 DISABLED_ENV = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
+METRICS_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_METRICS"
 
 _TRUE = {"true", "1", "yes", "on"}
 _CONTENT_ON = {"true", "1", "span_only", "span_and_event"}
@@ -54,6 +55,9 @@ class Settings:
     disabled: bool = False
     # An explicit provider from init()/instrument(); None means the global one.
     tracer_provider: object | None = field(default=None, repr=False)
+    # Session metrics (metrics.py), on the MeterProvider from instrument(), else the global one.
+    metrics: bool = True
+    meter_provider: object | None = field(default=None, repr=False)
     # AgentOps keys, kept only so get_api_key() answers; never written to telemetry.
     api_key: str | None = field(default=None, repr=False)
     parent_key: str | None = field(default=None, repr=False)
@@ -75,6 +79,7 @@ class Settings:
         self.content_max_length = _env_int(CONTENT_MAX_ENV, DEFAULT_CONTENT_MAX_LENGTH)
         self.default_tags = split_tags(os.environ.get(DEFAULT_TAGS_ENV))
         self.log_summary = env_flag(SUMMARY_ENV, default=True)
+        self.metrics = env_flag(METRICS_ENV, default=True)
         disabled = {n.strip() for n in os.environ.get(DISABLED_ENV, "").split(",")}
         self.disabled = bool(disabled & {"agentops", "*"})
         for name, value in self.chosen.items():

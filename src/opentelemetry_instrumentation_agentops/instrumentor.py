@@ -19,7 +19,7 @@ from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
-from . import lifecycle, threads
+from . import lifecycle, metrics, threads
 from .api import start_session
 from .compat import redirect_agentops, restore_agentops
 from .config import AUTO_START_ENV, env_flag, settings
@@ -46,12 +46,15 @@ class AgentOpsInstrumentor(BaseInstrumentor):
     def _setup(
         self,
         tracer_provider: Any = None,
+        meter_provider: Any = None,
         capture_content: bool | None = None,
         auto_start_session: bool | None = None,
         **_: Any,
     ) -> None:
         if tracer_provider is not None:
             settings.tracer_provider = tracer_provider
+        if meter_provider is not None:
+            metrics.use_meter_provider(meter_provider)
         settings.choose(capture_content=None if capture_content is None else bool(capture_content))
         # Each part on its own: a broken provider or a failing patch disables that part only.
         _guarded("add the session span processor", lambda: attach_processor(current_provider()))
@@ -69,6 +72,7 @@ class AgentOpsInstrumentor(BaseInstrumentor):
         _guarded("restore sys.exit", _restore_exit)
         _guarded("stop propagating the context into threads", threads.uninstrument_threads)
         settings.tracer_provider = None
+        settings.meter_provider = None
 
 
 def _guarded(what: str, step: Callable[[], Any]) -> None:

@@ -3,7 +3,8 @@
 It is created only while the global provider is still the API's proxy: a
 provider set by the application or by ``opentelemetry-instrument`` is never
 replaced. The exporter follows the standard ``OTEL_*`` variables (default:
-OTLP over HTTP to localhost:4318).
+OTLP over HTTP to localhost:4318). A MeterProvider comes with it
+(``meter_provider.py``), for the session metrics.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 
 from .config import env_flag
 from .log import logger
+from .meter_provider import configure_default_meter_provider
 
 
 def is_configured() -> bool:
@@ -39,10 +41,14 @@ def configure_default_provider(
         return trace.get_tracer_provider()
     resource = Resource.create({SERVICE_NAME: service_name} if service_name else {})
     provider = TracerProvider(resource=resource)
+    from_env = exporter is None
     exporter = exporter if exporter is not None else exporter_from_env(endpoint)
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+    # Metrics beside the traces; over OTLP by default only when the traces go over OTLP.
+    over_otlp = from_env and exporter is not None and not isinstance(exporter, ConsoleSpanExporter)
+    configure_default_meter_provider(resource, endpoint, over_otlp)
     return trace.get_tracer_provider()
 
 

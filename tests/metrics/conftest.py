@@ -1,0 +1,26 @@
+"""Fixtures for the metrics tests: an SDK MeterProvider read in memory, given as ``instrument()``
+would give it (the process-wide global MeterProvider stays unset, as most tests need it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from opentelemetry_instrumentation_agentops import metrics
+from opentelemetry_instrumentation_agentops.config import settings
+
+from .reader import Metrics
+
+
+@pytest.fixture
+def recorded() -> Iterator[Metrics]:
+    """Sessions record on a fresh SDK MeterProvider, read by an in-memory reader."""
+    found = Metrics()
+    metrics.use_meter_provider(found.provider)
+    try:
+        yield found
+    finally:
+        settings.meter_provider = None
+        found.provider.shutdown()
