@@ -156,13 +156,31 @@ def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> N
         pass
 
 
-def _thread_excepthook(args: Any) -> None:
+_RECORDED = "_agentops_recorded_uncaught"  # on an exception already recorded in its session
+
+
+def record_uncaught_in_thread(error: BaseException) -> None:
+    """Record an exception leaving a thread's ``run()`` in the thread's current session.
+
+    Called by the thread propagation (``threads.py``) while the thread's own context, and so
+    its own session, is still attached: by the time ``threading.excepthook`` runs, the
+    context of ``start()`` is back, and with several sessions running none would be found.
+    """
+    if not isinstance(error, Exception):  # SystemExit ends a thread quietly
+        return
     try:
         session = current_session()
-        if session is not None and args.exc_value is not None:
-            session.record(ErrorEvent(exception=args.exc_value))
-    except Exception:
-        pass
+        if session is not None:
+            session.record(ErrorEvent(exception=error))
+            setattr(error, _RECORDED, True)
+    except Exception:  # telemetry never breaks the application
+        logger.debug("could not record a thread's uncaught exception", exc_info=True)
+
+
+def _thread_excepthook(args: Any) -> None:
+    error = args.exc_value
+    if error is not None and not getattr(error, _RECORDED, False):
+        record_uncaught_in_thread(error)
     _previous_thread_excepthook(args)
 
 

@@ -33,6 +33,8 @@ from typing import Any, TypeVar
 from opentelemetry import context
 from wrapt import FunctionWrapper
 
+from .lifecycle import record_uncaught_in_thread
+
 __all__ = ["instrument_threads", "threads_instrumented", "uninstrument_threads"]
 
 R = TypeVar("R")
@@ -72,8 +74,18 @@ def _run_in_start_context(
 ) -> Any:
     ctx = getattr(instance, _CONTEXT_ATTR, None)
     if ctx is None or _contrib_active():
-        return wrapped(*args, **kwargs)
-    return _run_in(ctx, wrapped, *args, **kwargs)
+        return _run_recording_uncaught(wrapped, args, kwargs)
+    return _run_in(ctx, _run_recording_uncaught, wrapped, args, kwargs)
+
+
+def _run_recording_uncaught(run: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    # Inside every context attach (ours or the other instrumentor's): an uncaught exception
+    # is recorded while the thread's own session is still current.
+    try:
+        return run(*args, **kwargs)
+    except BaseException as error:
+        record_uncaught_in_thread(error)
+        raise
 
 
 def _submit_in_caller_context(
