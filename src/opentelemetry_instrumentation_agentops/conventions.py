@@ -1,0 +1,120 @@
+"""Which spans of other instrumentations count in a session's totals, and as what.
+
+One table for every convention (design.md section 4, "What counts in the totals").
+A span is an **LLM call** or a **tool call** when one of its attributes has one of
+the values of a row of that kind; its **input tokens**, **output tokens** and
+**cost** are the first attribute of the rows of that kind that it carries:
+
+================  ===================================  ===================================
+kind              attribute                            values, convention
+================  ===================================  ===================================
+LLM call          ``gen_ai.operation.name``            ``chat``, ``text_completion``,
+                                                       ``generate_content`` (OTel GenAI)
+tool call         ``gen_ai.operation.name``            ``execute_tool`` (OTel GenAI)
+LLM call          ``openinference.span.kind``          ``LLM`` (OpenInference)
+tool call         ``openinference.span.kind``          ``TOOL`` (OpenInference)
+LLM call          ``llm.request.type``                 ``chat``, ``completion`` (OpenLLMetry)
+tool call         ``traceloop.span.kind``              ``tool`` (OpenLLMetry)
+input tokens      ``gen_ai.usage.input_tokens``,       OTel GenAI; its name before 1.27
+                  ``gen_ai.usage.prompt_tokens``,      (OpenLLMetry still writes it);
+                  ``llm.token_count.prompt``,          OpenInference; OpenLLMetry
+                  ``llm.usage.prompt_tokens``
+output tokens     ``gen_ai.usage.output_tokens``,      the same four conventions
+                  ``gen_ai.usage.completion_tokens``,
+                  ``llm.token_count.completion``,
+                  ``llm.usage.completion_tokens``
+cost (USD)        ``agentops.llm.cost_usd``,           this package's names, when another
+                  ``agentops.tool.cost_usd``,          tracer wrote them; OpenInference
+                  ``llm.cost.total``
+================  ===================================  ===================================
+
+Tokens and cost count only on LLM and tool calls: a framework's agent or workflow span
+that sums the usage of the calls inside it (OpenLLMetry's crewai agent spans, OpenInference's
+crew span) adds nothing. Supporting a new convention adds rows here, not code paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from . import attributes as attr
+
+LLM_CALL = "llm call"
+TOOL_CALL = "tool call"
+INPUT_TOKENS = "input tokens"
+OUTPUT_TOKENS = "output tokens"
+COST = "cost"
+USAGE = (INPUT_TOKENS, OUTPUT_TOKENS, COST)  # the order of ``usage()``'s answer
+
+
+class Row(NamedTuple):
+    kind: str  # one of the five above
+    key: str  # the attribute
+    values: frozenset[str] = frozenset()  # for a call: the values that make one
+    convention: str = ""
+
+
+_GENAI, _OPENINFERENCE, _OPENLLMETRY = "OpenTelemetry GenAI", "OpenInference", "OpenLLMetry"
+_LEGACY_GENAI = "OpenTelemetry GenAI before 1.27"
+
+TABLE: tuple[Row, ...] = (
+    Row(
+        LLM_CALL,
+        attr.OPERATION_NAME,
+        frozenset({attr.OP_CHAT, "text_completion", "generate_content"}),
+        _GENAI,
+    ),
+    Row(TOOL_CALL, attr.OPERATION_NAME, frozenset({attr.OP_EXECUTE_TOOL}), _GENAI),
+    Row(LLM_CALL, "openinference.span.kind", frozenset({"LLM"}), _OPENINFERENCE),
+    Row(TOOL_CALL, "openinference.span.kind", frozenset({"TOOL"}), _OPENINFERENCE),
+    Row(LLM_CALL, "llm.request.type", frozenset({"chat", "completion"}), _OPENLLMETRY),
+    Row(TOOL_CALL, "traceloop.span.kind", frozenset({"tool"}), _OPENLLMETRY),
+    Row(INPUT_TOKENS, attr.INPUT_TOKENS, convention=_GENAI),
+    Row(INPUT_TOKENS, attr.LEGACY_INPUT_TOKENS, convention=_LEGACY_GENAI),
+    Row(INPUT_TOKENS, "llm.token_count.prompt", convention=_OPENINFERENCE),
+    Row(INPUT_TOKENS, "llm.usage.prompt_tokens", convention=_OPENLLMETRY),
+    Row(OUTPUT_TOKENS, attr.OUTPUT_TOKENS, convention=_GENAI),
+    Row(OUTPUT_TOKENS, attr.LEGACY_OUTPUT_TOKENS, convention=_LEGACY_GENAI),
+    Row(OUTPUT_TOKENS, "llm.token_count.completion", convention=_OPENINFERENCE),
+    Row(OUTPUT_TOKENS, "llm.usage.completion_tokens", convention=_OPENLLMETRY),
+    Row(COST, attr.LLM_COST, convention="this package"),
+    Row(COST, attr.TOOL_COST, convention="this package"),
+    Row(COST, "llm.cost.total", convention=_OPENINFERENCE),
+)
+
+# Built once from the table: attribute -> value -> kind of call, and the usage keys in order.
+_CALLS: dict[str, dict[Any, str]] = {}
+for _row in TABLE:
+    if _row.kind in (LLM_CALL, TOOL_CALL):
+        _CALLS.setdefault(_row.key, {}).update(dict.fromkeys(_row.values, _row.kind))
+_USAGE_KEYS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(row.key for row in TABLE if row.kind == kind) for kind in USAGE
+)
+CALL_KEYS = frozenset(_CALLS)
+# One pass over a span's keys tells whether it has any key of the table: most spans have none.
+KEYS = frozenset(row.key for row in TABLE)
+
+
+def call_kind(attributes: Mapping[str, Any]) -> str | None:
+    """``LLM_CALL``, ``TOOL_CALL`` or None: the first row a span's attributes match."""
+    for key, kinds in _CALLS.items():
+        value = attributes.get(key)
+        if value is not None:
+            try:
+                kind = kinds.get(value)
+            except TypeError:  # an unhashable value matches no row
+                continue
+            if kind is not None:
+                return kind
+    return None
+
+
+def usage(attributes: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """Input tokens, output tokens and cost as the span carries them (None where absent).
+
+    Values are as written: the caller keeps only valid counts and costs.
+    """
+    return tuple(  # type: ignore[return-value]
+        next((attributes[key] for key in keys if key in attributes), None) for keys in _USAGE_KEYS
+    )
