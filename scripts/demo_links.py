@@ -6,8 +6,8 @@ prints one line per session::
 
     support alice   Success        http://127.0.0.1:PORT/projects/<project-id>/traces/<trace-id>
 
-Exit status 1 if a session did not arrive in time. Reuses the Phoenix helpers of the end-to-end
-tests (``tests/e2e/phoenix.py``).
+Exit status 1 if a session did not arrive in time. Reuses the Phoenix helpers of the tests
+(``tests/support/phoenix.py``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-# The repository root, so the e2e test helpers import as ``tests.e2e.phoenix``.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# tests/, so the test helpers import as the tests import them: ``support.phoenix``.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from tests.e2e.phoenix import project_id, wait_for_spans
+from support.phoenix import project_id, wait_for_spans
 
 
 def root_arrived(url: str, trace_id: str, project: str, timeout: float) -> bool:

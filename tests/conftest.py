@@ -8,6 +8,7 @@ settings the environment gives.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 from opentelemetry import trace
@@ -16,7 +17,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import api
+from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor, api
 from opentelemetry_instrumentation_agentops.config import settings
 
 EXPORTER = InMemorySpanExporter()
@@ -56,6 +57,27 @@ class Spans:
 @pytest.fixture
 def spans() -> Spans:
     return Spans(EXPORTER)
+
+
+@pytest.fixture
+def instrumented() -> Iterator[AgentOpsInstrumentor]:
+    """The AgentOps instrumentor on for the test (and off after, unless the test turned it off)."""
+    instrumentor = AgentOpsInstrumentor()
+    instrumentor.instrument()
+    yield instrumentor
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+
+
+@pytest.fixture
+def openai_instrumented() -> Iterator[None]:
+    """The OpenAI instrumentation on for the test: chat spans of the real ``openai`` client."""
+    # Imported here: the compat environments load this file without the OpenAI instrumentation.
+    from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
+
+    OpenAIInstrumentor().instrument()
+    yield
+    OpenAIInstrumentor().uninstrument()
 
 
 @pytest.fixture(autouse=True)

@@ -5,20 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.spans import CONTENT_KEYS
 
 import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops.config import settings
 
 SECRET = "sk-live-1234567890"
-CONTENT_KEYS = (
-    "gen_ai.input.messages",
-    "gen_ai.output.messages",
-    "gen_ai.tool.call.arguments",
-    "gen_ai.tool.call.result",
-    "agentops.event.params",
-    "agentops.event.returns",
-    "agentops.event.logs",
-)
 
 
 def _record_everything():

@@ -7,10 +7,9 @@ Each process exports to its own JSON-lines file through a ``BatchSpanProcessor``
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from support.span_file import read_spans, run_script
+from support.span_file import last_json, read_spans, run_script
+from support.spans import one
 
 import opentelemetry_instrumentation_agentops as agentops
 
@@ -43,20 +42,14 @@ def run(tmp_path, name: str, body: str, **env: str) -> tuple[dict, list[dict]]:
     span_file = tmp_path / f"{name}.jsonl"
     result = run_script(tmp_path, body, span_file=span_file, name=f"{name}.py", **env)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1]), read_spans(span_file)
-
-
-def session_span(spans: list[dict], name: str) -> dict:
-    found = [s for s in spans if s["name"] == name]
-    assert len(found) == 1, f"expected one {name!r}, got {[s['name'] for s in spans]}"
-    return found[0]
+    return last_json(result.stdout), read_spans(span_file)
 
 
 @pytest.fixture
 def process_a(tmp_path) -> tuple[dict, dict]:
     """Process A's printed handover and its exported session root."""
     handover, spans = run(tmp_path, "a", PROCESS_A)
-    root = session_span(spans, "session a")
+    root = one(spans, "session a")
     assert root["parent_span_id"] is None
     return handover, root
 
@@ -64,14 +57,14 @@ def process_a(tmp_path) -> tuple[dict, dict]:
 def test_traceparent_continues_the_session_as_child_of_the_remote_root(tmp_path, process_a):
     handover, a_root = process_a
     printed, spans = run(tmp_path, "b", PROCESS_B, INHERITED_SESSION_ID=handover["traceparent"])
-    b_root = session_span(spans, "session b")
+    b_root = one(spans, "session b")
     assert printed["session_id"] == handover["session_id"]
     assert b_root["trace_id"] == a_root["trace_id"]
     assert b_root["attributes"][SESSION_ID] == a_root["attributes"][SESSION_ID]
     assert b_root["attributes"][SESSION_ID] == handover["session_id"]
     assert b_root["parent_span_id"] == a_root["span_id"]
     assert b_root["parent_is_remote"] is True
-    action = session_span(spans, "action continue")
+    action = one(spans, "action continue")
     assert action["trace_id"] == a_root["trace_id"]
     assert action["parent_span_id"] == b_root["span_id"]
     assert action["attributes"][SESSION_ID] == handover["session_id"]
@@ -80,13 +73,13 @@ def test_traceparent_continues_the_session_as_child_of_the_remote_root(tmp_path,
 def test_session_uuid_continues_the_session_as_a_root(tmp_path, process_a):
     handover, a_root = process_a
     printed, spans = run(tmp_path, "b", PROCESS_B, INHERITED_SESSION_ID=handover["session_id"])
-    b_root = session_span(spans, "session b")
+    b_root = one(spans, "session b")
     assert printed["session_id"] == handover["session_id"]
     assert b_root["trace_id"] == a_root["trace_id"]
     assert b_root["attributes"][SESSION_ID] == handover["session_id"]
     assert b_root["parent_span_id"] is None
     assert b_root["span_id"] != a_root["span_id"]
-    action = session_span(spans, "action continue")
+    action = one(spans, "action continue")
     assert action["trace_id"] == a_root["trace_id"]
     assert action["parent_span_id"] == b_root["span_id"]
 

@@ -7,7 +7,6 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import entry_points
 
-import pytest
 from opentelemetry import trace
 from opentelemetry.instrumentation.urllib import URLLibInstrumentor
 from opentelemetry.instrumentation.utils import suppress_instrumentation
@@ -16,14 +15,6 @@ from opentelemetry.trace import StatusCode
 import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
 from opentelemetry_instrumentation_agentops.threads import threads_instrumented
-
-
-@pytest.fixture
-def instrumented():
-    instrumentor = AgentOpsInstrumentor()
-    instrumentor.instrument()
-    yield instrumentor
-    instrumentor.uninstrument()
 
 
 def test_entry_point_loads_the_instrumentor():

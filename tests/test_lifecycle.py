@@ -7,46 +7,19 @@ own shutdown at exit.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
-from support.span_file import read_spans, run_script, signal_when_ready
+from support.network import free_port, otlp_collector, otlp_spans
+from support.span_file import last_json, read_spans, run_script, signal_when_ready
+from support.spans import one_root, roots
 
 END_STATE = "agentops.session.end_state"
 END_REASON = "agentops.session.end_state_reason"
 SESSION_ID = "session.id"
-
-
-def roots(spans: list[dict], name: str) -> list[dict]:
-    return [s for s in spans if s["name"] == name and s["parent_span_id"] is None]
-
-
-def one_root(spans: list[dict], name: str) -> dict:
-    found = roots(spans, name)
-    assert len(found) == 1, f"expected one root {name!r}, got {[s['name'] for s in spans]}"
-    return found[0]
-
-
-def last_json(stdout: str) -> dict:
-    return json.loads(stdout.strip().splitlines()[-1])
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (connections are refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- normal exit ---------------------------------------------------------------
@@ -193,9 +166,7 @@ def test_forked_child_never_ends_or_exports_parent_session(tmp_path, child_exit,
     spans = read_spans(tmp_path / "spans.jsonl")
 
     parent_roots = [
-        s
-        for s in spans
-        if s["parent_span_id"] is None and s["attributes"].get(SESSION_ID) == info["parent_session"]
+        s for s in roots(spans) if s["attributes"].get(SESSION_ID) == info["parent_session"]
     ]
     assert len(parent_roots) == 1, parent_roots
     assert parent_roots[0]["pid"] == info["parent_pid"]
@@ -273,7 +244,7 @@ def test_sigterm_handler_of_the_application_is_left_alone(tmp_path):
 
 
 def test_end_session_does_not_wait_for_an_unreachable_collector(tmp_path):
-    port = closed_port()
+    port = free_port()  # nobody listens: connections are refused
     result = run_script(
         tmp_path,
         """
@@ -308,51 +279,11 @@ def test_end_session_does_not_wait_for_an_unreachable_collector(tmp_path):
 # -- init() and the application's OpenTelemetry setup ----------------------------
 
 
-class _Collector(BaseHTTPRequestHandler):
-    """A minimal OTLP/HTTP traces endpoint that keeps what it receives."""
-
-    received: list[tuple[str, bytes]]
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.received.append((self.path, body))
-        reply = ExportTraceServiceResponse().SerializeToString()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def collector() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
     """An OTLP/HTTP collector on loopback: its base URL and the requests it received."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
-    server.received = []
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", server.received
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def otlp_spans(received: list[tuple[str, bytes]]) -> list[tuple[str, dict]]:
-    """(name, attributes) of every span the collector received on /v1/traces."""
-    spans = []
-    for path, body in received:
-        assert path == "/v1/traces"
-        request = ExportTraceServiceRequest.FromString(body)
-        for resource_spans in request.resource_spans:
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    attributes = {a.key: a.value.string_value for a in span.attributes}
-                    spans.append((span.name, attributes))
-    return spans
+    with otlp_collector() as endpoint_and_received:
+        yield endpoint_and_received
 
 
 def test_init_without_provider_configures_sdk_provider_exporting_otlp(tmp_path, collector):

@@ -6,11 +6,9 @@ import asyncio
 
 import openai
 import pytest
-from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
 
 import opentelemetry_instrumentation_agentops as agentops
 from examples.fake_openai import FakeOpenAIServer
-from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
 
 
 @pytest.fixture(scope="module")
@@ -20,19 +18,17 @@ def server():
 
 
 @pytest.fixture
-def instrumented():
-    OpenAIInstrumentor().instrument()
-    AgentOpsInstrumentor().instrument()
-    yield
-    AgentOpsInstrumentor().uninstrument()
-    OpenAIInstrumentor().uninstrument()
+def both_instrumented(openai_instrumented, instrumented):
+    """The OpenAI instrumentation, then the AgentOps instrumentor (off in reverse order)."""
 
 
 def _client(server):
     return openai.OpenAI(base_url=server.base_url, api_key="test-key", max_retries=0)
 
 
-def test_chat_spans_are_children_of_the_session_with_tokens_in_totals(server, instrumented, spans):
+def test_chat_spans_are_children_of_the_session_with_tokens_in_totals(
+    server, both_instrumented, spans
+):
     client = _client(server)
     session = agentops.start_session(name="support")
     first = client.chat.completions.create(
@@ -62,7 +58,7 @@ def test_chat_spans_are_children_of_the_session_with_tokens_in_totals(server, in
     )
 
 
-def test_failed_llm_call_counts_as_an_llm_call_and_an_error(server, instrumented, spans):
+def test_failed_llm_call_counts_as_an_llm_call_and_an_error(server, both_instrumented, spans):
     client = _client(server)
     session = agentops.start_session()
     with pytest.raises(openai.InternalServerError):
@@ -74,7 +70,7 @@ def test_failed_llm_call_counts_as_an_llm_call_and_an_error(server, instrumented
     assert analytics["Errors"] == 1
 
 
-def test_concurrent_conversations_keep_their_llm_calls_apart(server, instrumented, spans):
+def test_concurrent_conversations_keep_their_llm_calls_apart(server, both_instrumented, spans):
     client = openai.AsyncOpenAI(base_url=server.base_url, api_key="test-key", max_retries=0)
 
     async def conversation(n):

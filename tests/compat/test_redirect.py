@@ -41,15 +41,6 @@ def test_init_needs_no_key_and_sets_up_nothing_of_its_own(tmp_path, order):
     assert run.in_trace(root) == ["action step", "session"]
 
 
-@pytest.fixture
-def instrumented():
-    instrumentor = AgentOpsInstrumentor()
-    instrumentor.instrument()
-    yield instrumentor
-    if instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.uninstrument()
-
-
 def snapshot(agentops_line: str) -> dict[tuple[object, str], object]:
     """Identity of every attribute the redirect touches that a user or agentops reads."""
     import agentops

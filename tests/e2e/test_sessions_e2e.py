@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.span_file import run_script
+from support.span_file import last_json, run_script
 
 import opentelemetry_instrumentation_agentops as agentops
 
@@ -216,7 +216,7 @@ def test_init_exports_its_sessions_and_those_left_running_at_exit(
         )
     done = run_script(tmp_path, INIT_SCRIPT, timeout=60, **env)
     assert done.returncode == 0, done.stderr
-    ended_id, left_id = json.loads(done.stdout.strip().splitlines()[-1])
+    ended_id, left_id = last_json(done.stdout)
 
     root, children = session_trace(phoenix.url, ended_id.replace("-", ""), 3, project)
     assert_in_session(root, children, ended_id)

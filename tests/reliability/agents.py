@@ -2,21 +2,19 @@
 
 Scripts start with ``support.span_file.PREAMBLE`` (``SPAN_FILE``, ``make_provider()``,
 ``FileSpanExporter``) and ``HELPERS`` below; a span counts as exported only if it reached
-the JSON-lines span file. Faults come from here too: a collector port that refuses
-connections and one that accepts them and never answers.
+the JSON-lines span file. The faults (a collector port that refuses connections, one that
+accepts them and never answers) come from ``support.network``; lookups in the exported spans
+from ``support.spans``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import signal
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from support.span_file import read_spans, run_script, signal_when_ready
+from support.span_file import last_json, read_spans, run_script, signal_when_ready
+from support.spans import session_roots
 
 from .checks import LEDGER, SUBPROCESS_PEAK_KB
 
@@ -46,25 +44,9 @@ def report(**figures):
 '''
 
 
-def closed_port() -> int:
-    """A loopback port nobody listens on: connections are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def hung_collector() -> Iterator[str]:
-    """An OTLP/HTTP endpoint that accepts connections and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(256)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1/traces"
-
-
 def figures(stdout: str, name: str) -> dict[str, Any]:
     """The JSON line the script printed last (its ``report(...)``)."""
-    result = json.loads(stdout.strip().splitlines()[-1])
+    result = last_json(stdout)
     SUBPROCESS_PEAK_KB[name] = result.get("peak_rss_kb", 0)
     return result
 
@@ -90,29 +72,7 @@ def run_until_signal(
     return returncode, stderr, took, read_spans(tmp_path / "spans.jsonl")
 
 
-# -- reading the exported spans ------------------------------------------------------------
-
-
-def roots(spans: list[dict]) -> dict[str, list[dict]]:
-    """Session roots by session name ("session x" -> "x")."""
-    found: dict[str, list[dict]] = {}
-    for span in spans:
-        if span["parent_span_id"] is None and span["name"].startswith("session"):
-            found.setdefault(span["name"].removeprefix("session").strip(), []).append(span)
-    return found
-
-
-def one_root(spans: list[dict], name: str) -> dict:
-    found = roots(spans).get(name, [])
-    assert len(found) == 1, f"{len(found)} roots for session {name!r}"
-    return found[0]
-
-
-def in_trace(spans: list[dict], root: dict) -> list[dict]:
-    return [s for s in spans if s["trace_id"] == root["trace_id"]]
-
-
 def count(spans: list[dict]) -> None:
     """Add the exported spans and sessions a test checked to the figures."""
     LEDGER["spans checked"] += len(spans)
-    LEDGER["sessions checked"] += sum(len(r) for r in roots(spans).values())
+    LEDGER["sessions checked"] += sum(len(r) for r in session_roots(spans).values())

@@ -10,29 +10,22 @@ the sessions sent after that must arrive too. Sessions sent while it was down ma
 from __future__ import annotations
 
 import contextlib
-import socket
 
 import pytest
-from e2e.phoenix import PhoenixUnavailableError, wait_for_spans
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from support.network import free_port
+from support.phoenix import PhoenixUnavailableError, run_phoenix, wait_for_spans
 
 import opentelemetry_instrumentation_agentops as agentops
 
-from .backend import phoenix_on
 from .checks import LEDGER
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 
 SESSIONS_PER_PHASE = 10
 SPANS_PER_SESSION = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @agentops.record_tool("search")
@@ -68,7 +61,7 @@ def _assert_arrived(url: str, sent: dict[str, int]) -> None:
 
 
 def test_sessions_arrive_after_the_backend_starts_late_and_after_it_restarts(tmp_path):
-    http_port, grpc_port = _free_port(), _free_port()
+    http_port, grpc_port = free_port(), free_port()
     exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{http_port}/v1/traces", timeout=2)
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=200))
@@ -78,14 +71,14 @@ def test_sessions_arrive_after_the_backend_starts_late_and_after_it_restarts(tmp
             _send("before-start", provider)  # nothing listens yet
             LEDGER["faults injected"] += 1
             try:
-                url = stack.enter_context(phoenix_on(http_port, grpc_port, tmp_path / "first"))
+                url = stack.enter_context(run_phoenix(http_port, grpc_port, tmp_path / "first")).url
             except PhoenixUnavailableError as error:
                 pytest.fail(str(error), pytrace=False)
             _assert_arrived(url, _send("first-life", provider))
             stack.close()  # Phoenix stops: the exporter's connection dies with it
             LEDGER["faults injected"] += 1
             _send("while-stopped", provider)
-            with phoenix_on(http_port, grpc_port, tmp_path / "second") as url:
-                _assert_arrived(url, _send("second-life", provider))
+            with run_phoenix(http_port, grpc_port, tmp_path / "second") as server:
+                _assert_arrived(server.url, _send("second-life", provider))
     finally:
         provider.shutdown()

@@ -14,18 +14,10 @@ import sys
 import time
 
 import pytest
+from support.network import free_port, hung_collector
+from support.spans import in_trace, one_root, session_roots
 
-from .agents import (
-    closed_port,
-    count,
-    figures,
-    hung_collector,
-    in_trace,
-    one_root,
-    roots,
-    run_agent,
-    run_until_signal,
-)
+from .agents import count, figures, run_agent, run_until_signal
 from .checks import LEDGER, scale
 
 pytestmark = [
@@ -86,7 +78,7 @@ report(
 
 
 def test_collector_down_for_the_whole_run(tmp_path):
-    port = closed_port()
+    port = free_port()  # nobody listens: connections are refused
     result, spans = run_agent(
         tmp_path,
         OFFLINE,
@@ -106,7 +98,7 @@ def test_collector_down_for_the_whole_run(tmp_path):
     # Memory is bounded by the exporter's queue, not by the number of sessions.
     assert run["live_spans"] <= BATCH_QUEUE + 16, run
     assert run["rss_growth_kb"] < 16 * 1024, run
-    sessions = roots(spans)
+    sessions = session_roots(spans)
     assert len(sessions) == OFFLINE_SESSIONS
     for name, (root,) in sessions.items():
         assert root["attributes"][END_STATE] == "Success", name
@@ -147,7 +139,7 @@ def test_exit_with_a_hung_collector_waits_at_most_the_flush_bound(tmp_path, how,
     exit_seconds = exited_at - figures(result.stdout, f"hung collector, {how}")["leaving_at"]
     assert exit_seconds < FLUSH_BOUND + 2.5, exit_seconds
     for n in range(3):
-        root = one_root(spans, f"left{n}")
+        root = one_root(spans, f"session left{n}")
         assert root["attributes"][END_STATE] == end_state
         assert len(in_trace(spans, root)) == 701
     count(spans)
@@ -193,7 +185,7 @@ time.sleep(60)
 
 def _assert_terminated_workers(spans: list[dict]) -> None:
     for n in range(4):
-        root = one_root(spans, f"worker{n}")
+        root = one_root(spans, f"session worker{n}")
         assert root["attributes"][END_STATE] == "Fail"
         assert "SIGTERM" in root["attributes"][REASON]
         assert root["status"]["code"] == "ERROR"
@@ -260,7 +252,7 @@ def test_worker_thread_exception_is_an_error_of_its_session_only(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ValueError: worker boom" in result.stderr  # Python's own report still printed
     assert figures(result.stdout, "thread crash")["running_after_crash"] is True
-    crashing = one_root(spans, "crashing")
+    crashing = one_root(spans, "session crashing")
     assert crashing["attributes"][END_STATE] == "Success"  # ended by the program, later
     assert crashing["attributes"]["agentops.session.errors"] == 1
     assert crashing["attributes"]["agentops.session.actions"] == 2
@@ -268,7 +260,7 @@ def test_worker_thread_exception_is_an_error_of_its_session_only(tmp_path):
     assert error["status"]["code"] == "ERROR"
     (exception,) = [e for e in error["events"] if e["name"] == "exception"]
     assert exception["attributes"]["exception.message"] == "worker boom"
-    calm = one_root(spans, "calm")
+    calm = one_root(spans, "session calm")
     assert calm["attributes"]["agentops.session.errors"] == 0
     assert [s["name"] for s in in_trace(spans, calm)].count("error ValueError") == 0
     count(spans)
@@ -301,7 +293,7 @@ def test_main_thread_exception_fails_the_sessions_of_every_thread(tmp_path):
     assert result.returncode == 1
     assert "RuntimeError: main boom" in result.stderr
     for n in range(3):
-        root = one_root(spans, f"worker{n}")
+        root = one_root(spans, f"session worker{n}")
         assert root["attributes"][END_STATE] == "Fail"
         assert "RuntimeError" in root["attributes"][REASON]
         (exception,) = [e for e in root["events"] if e["name"] == "exception"]
@@ -363,7 +355,7 @@ def test_pool_workers_export_their_own_sessions_and_never_the_parents(tmp_path, 
     assert result.returncode == 0, result.stderr[-2000:]
     run = figures(result.stdout, f"multiprocessing {method}")
     parent_pid = run["parent_pid"]
-    parent = one_root(spans, "parent")
+    parent = one_root(spans, "session parent")
     assert parent["pid"] == parent_pid
     assert parent["attributes"][END_STATE] == "Success"
     assert parent["attributes"]["agentops.session.actions"] == 2
@@ -375,12 +367,12 @@ def test_pool_workers_export_their_own_sessions_and_never_the_parents(tmp_path, 
     assert all(s["pid"] == parent_pid for s in in_trace(spans, parent))
     for k, (pid, session_id) in enumerate(run["tasks"]):
         assert pid != parent_pid
-        root = one_root(spans, f"task{k}")
+        root = one_root(spans, f"session task{k}")
         assert (root["pid"], root["attributes"]["session.id"]) == (pid, session_id)
         assert root["attributes"][END_STATE] == "Success"
         assert [s["name"] for s in in_trace(spans, root)].count(f"action task{k}") == 1
         if k % 4 == 0:
-            left = one_root(spans, f"left{k}")
+            left = one_root(spans, f"session left{k}")
             assert left["pid"] == pid
             assert left["attributes"][END_STATE] == "Indeterminate"
     count(spans)

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
-import threading
 import uuid
 from collections import namedtuple
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.network import otlp_collector
+from support.span_file import last_json
+from support.spans import CONTENT_KEYS
 
 import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops.config import settings
@@ -35,16 +33,6 @@ from .test_bad_input import FUZZ
 
 pytestmark = pytest.mark.reliability
 
-CONTENT_KEYS = (
-    "gen_ai.input.messages",
-    "gen_ai.output.messages",
-    "gen_ai.tool.call.arguments",
-    "gen_ai.tool.call.result",
-    "agentops.event.params",
-    "agentops.event.returns",
-    "agentops.event.logs",
-    "agentops.action.screenshot",
-)
 SECRET_WORDS = ["api_key", "apikey", "api-key", "password", "passwd", "token", "authorization"]
 SECRET_WORDS.append("secret")
 
@@ -230,32 +218,6 @@ def test_api_key_is_in_no_span_and_no_log_in_process(spans, caplog):
     assert API_KEY not in repr(settings)
 
 
-class _Sink(BaseHTTPRequestHandler):
-    """An OTLP/HTTP endpoint that keeps the raw bodies it receives."""
-
-    def do_POST(self) -> None:
-        self.server.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def otlp_sink() -> Iterator[tuple[str, list[bytes]]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
-    server.bodies = []
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", server.bodies
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 API_KEY_AGENT = """
 import logging
 
@@ -271,7 +233,7 @@ report(done=True)
 
 
 def test_api_key_is_in_no_otlp_request_and_no_output_of_the_agent(tmp_path):
-    with otlp_sink() as (endpoint, bodies):
+    with otlp_collector() as (endpoint, received):
         result, _ = run_agent(
             tmp_path,
             API_KEY_AGENT,
@@ -280,8 +242,8 @@ def test_api_key_is_in_no_otlp_request_and_no_output_of_the_agent(tmp_path):
             OTEL_SERVICE_NAME="key-check",
         )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1])["done"] is True
-    payload = b"".join(bodies)
+    assert last_json(result.stdout)["done"] is True
+    payload = b"".join(body for _, body in received)
     assert b"key-check" in payload and b"session second" in payload  # the spans did arrive
     assert API_KEY.encode() not in payload  # spans and resource, as sent
     assert API_KEY not in result.stdout

@@ -226,7 +226,7 @@ def test_strict_mode_raises_nothing_but_agentops_errors_and_stays_consistent(
     agentops.end_all_sessions()
     assert agentops.get_active_sessions() == []
     exported = spans.all()
-    roots = Counter(s.context.trace_id for s in exported if s.parent is None)
+    roots = Counter(s.context.trace_id for s in spans.roots())
     assert all(n == 1 for n in roots.values()), "a session exported twice"
     for session in running:
         assert roots[session.trace_id] == 1

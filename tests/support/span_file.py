@@ -7,7 +7,8 @@ share one file.
 
 ``run_script`` runs a test's script in a fresh interpreter after ``PREAMBLE``,
 which imports this module (``tests/`` is put on ``PYTHONPATH``) and defines
-``make_provider()``: an SDK provider exporting to ``SPAN_FILE`` in batches.
+``make_provider()``: an SDK provider exporting to ``SPAN_FILE`` in batches;
+``last_json`` reads the report the script printed last.
 """
 
 from __future__ import annotations
@@ -164,6 +165,11 @@ def run_script(
         timeout=timeout,
         check=False,
     )
+
+
+def last_json(stdout: str) -> Any:
+    """The last line a script printed, decoded from JSON (its report)."""
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def signal_when_ready(

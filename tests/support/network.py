@@ -1,0 +1,81 @@
+"""Loopback endpoints for tests: a free port, and OTLP/HTTP collectors that work or hang.
+
+- ``free_port()``: a port nobody listens on, so connecting to it is refused (until a server
+  the test starts binds it);
+- ``otlp_collector()``: an OTLP/HTTP traces endpoint that answers 200 and keeps each request;
+- ``hung_collector()``: one that accepts connections and never answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on: connections are refused until someone binds it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Collector(BaseHTTPRequestHandler):
+    """Keeps (path, body) of every POST in ``server.received`` and answers success."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.received.append((self.path, body))
+        reply = ExportTraceServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def otlp_collector() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
+    """An OTLP/HTTP collector on loopback: its base URL and the (path, body) it received."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", server.received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def otlp_spans(received: list[tuple[str, bytes]]) -> list[tuple[str, dict[str, str]]]:
+    """(name, string attributes) of every span the collector received on /v1/traces."""
+    spans = []
+    for path, body in received:
+        assert path == "/v1/traces"
+        request = ExportTraceServiceRequest.FromString(body)
+        for resource_spans in request.resource_spans:
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    attributes = {a.key: a.value.string_value for a in span.attributes}
+                    spans.append((span.name, attributes))
+    return spans
+
+
+@contextlib.contextmanager
+def hung_collector() -> Iterator[str]:
+    """An OTLP/HTTP traces endpoint that accepts connections and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(256)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1/traces"
