@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The end user's install, as README.rst gives it, on each supported interpreter at once:
+# The end user's install, as README.rst gives it, on each supported interpreter:
 #
 #   bash scripts/install-check.sh        Python 3.10, the default python3, and 3.13
 #
@@ -17,7 +17,8 @@ PYTHONS=("3.10 3.10.13 python3.10" "default - python3" "3.13 3.13.0 python3.13")
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-check() {  # check LABEL PYENV_VERSION PYTHON: one interpreter, its log in $work/LABEL.log
+check() {  # check LABEL PYENV_VERSION PYTHON: one interpreter, in a subshell (PYENV_VERSION)
+    # Called as `(check ...) || failed=1`, where set -e is off: each step returns on failure.
     local label="$1" pyenv="$2" python="$3" venv="$work/$1/venv"
     [[ "$pyenv" == - ]] || export PYENV_VERSION="$pyenv"
     if ! "$python" -c 'import sys; assert sys.version_info >= (3, 10)' 2>/dev/null; then
@@ -25,18 +26,18 @@ check() {  # check LABEL PYENV_VERSION PYTHON: one interpreter, its log in $work
         [[ "${CI:-}" != true ]]  # a missing interpreter fails CI only
         return
     fi
-    "$python" -m venv "$venv"
+    "$python" -m venv "$venv" || return 1
     local py="$venv/bin/python" start=$SECONDS
     "$py" -m pip install --no-cache-dir --disable-pip-version-check . >"$work/$label.pip" 2>&1 ||
         { cat "$work/$label.pip"; echo "python $label: pip install . failed"; return 1; }
     local took=$((SECONDS - start))
     local deps
-    deps="$("$py" scripts/install_check.py deps)"
-    "$py" scripts/install_check.py program README.rst >"$work/$label.py"
+    deps="$("$py" scripts/install_check.py deps)" || return 1
+    "$py" scripts/install_check.py program README.rst >"$work/$label.py" || return 1
     (cd "$work" && OTEL_TRACES_EXPORTER=console timeout 60 "$py" "$label.py") >"$work/$label.out" 2>&1 ||
         { cat "$work/$label.out"; echo "python $label: the first-session program failed"; return 1; }
     local seen
-    seen="$("$py" scripts/install_check.py session "$work/$label.out")"
+    seen="$("$py" scripts/install_check.py session "$work/$label.out")" || return 1
     echo "python $label ($("$py" -V 2>&1), $("$py" -m pip -V | cut -d' ' -f1-2)): installed in ${took}s"
     echo "    $deps"
     echo "    $seen"
@@ -46,17 +47,12 @@ check() {  # check LABEL PYENV_VERSION PYTHON: one interpreter, its log in $work
     fi
 }
 
-pids=()
+# One after the other: on two cores, parallel installs take as long in all and would each
+# be timed slower than a user's.
+failed=0
 for entry in "${PYTHONS[@]}"; do
     read -r label pyenv python <<<"$entry"
-    check "$label" "$pyenv" "$python" >"$work/$label.log" 2>&1 &
-    pids+=($!)
-done
-failed=0
-for i in "${!pids[@]}"; do
-    read -r label _ <<<"${PYTHONS[$i]}"
-    wait "${pids[$i]}" || failed=1
-    cat "$work/$label.log"
+    (check "$label" "$pyenv" "$python") || failed=1
 done
 if ((failed)); then
     echo "install check failed" >&2
