@@ -50,6 +50,11 @@ class Spans:
     def of_trace(self, trace_id: int) -> list[ReadableSpan]:
         return [s for s in self.all() if s.context.trace_id == trace_id]
 
+    def root_of(self, session) -> ReadableSpan:
+        """The exported root span of ``session``."""
+        (root,) = [s for s in self.of_trace(session.trace_id) if s.parent is None]
+        return root
+
     def clear(self) -> None:
         self.exporter.clear()
 

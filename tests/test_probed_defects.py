@@ -18,11 +18,6 @@ import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops import attributes as attr
 
 
-def root_of(spans, session):
-    (root,) = [s for s in spans.of_trace(session.trace_id) if s.parent is None]
-    return root
-
-
 # -- a. session= under suppress_instrumentation() -------------------------------------------
 
 
@@ -70,7 +65,7 @@ def test_a_cancelled_coroutine_is_no_error_and_its_span_says_so(spans):
     assert span.status.status_code is not StatusCode.ERROR
     assert span.attributes[attr.INTERRUPTED_BY] == "CancelledError"
     assert not [e for e in span.events if e.name == "exception"]
-    root = root_of(spans, session)
+    root = spans.root_of(session)
     assert root.attributes[attr.SESSION_ERRORS] == 0
     assert root.attributes[attr.SESSION_ACTIONS] == 1
     assert root.attributes[attr.SESSION_END_STATE] == "Success"
@@ -88,7 +83,7 @@ def test_keyboard_interrupt_in_a_decorated_call_is_no_error(spans):
     span = spans.one("execute_tool ask")
     assert span.status.status_code is StatusCode.UNSET
     assert span.attributes[attr.INTERRUPTED_BY] == "KeyboardInterrupt"
-    assert root_of(spans, session).attributes[attr.SESSION_ERRORS] == 0
+    assert spans.root_of(session).attributes[attr.SESSION_ERRORS] == 0
 
 
 def test_a_generator_stopped_by_generator_exit_is_no_error(spans):
@@ -104,7 +99,7 @@ def test_a_generator_stopped_by_generator_exit_is_no_error(spans):
     session.end_session()
     span = spans.one("action stream")
     assert span.status.status_code is not StatusCode.ERROR
-    assert root_of(spans, session).attributes[attr.SESSION_ERRORS] == 0
+    assert spans.root_of(session).attributes[attr.SESSION_ERRORS] == 0
 
 
 def test_a_session_block_left_by_cancellation_ends_indeterminate_naming_it(spans):
@@ -126,7 +121,7 @@ def test_a_session_block_left_by_cancellation_ends_indeterminate_naming_it(spans
     (session,) = SESSIONS
     assert session.end_state == "Indeterminate"
     assert "CancelledError" in session.end_state_reason
-    root = root_of(spans, session)
+    root = spans.root_of(session)
     assert root.status.status_code is StatusCode.UNSET
     assert root.attributes[attr.SESSION_ERRORS] == 0
 
@@ -138,7 +133,7 @@ def test_the_exception_that_fails_a_session_counts_once(spans):
 
     with pytest.raises(ValueError), agentops.start_session() as session:
         step()
-    root = root_of(spans, session)
+    root = spans.root_of(session)
     assert root.attributes[attr.SESSION_END_STATE] == "Fail"
     assert root.attributes[attr.SESSION_ERRORS] == 1  # the step's error is the session's
 
@@ -146,7 +141,7 @@ def test_the_exception_that_fails_a_session_counts_once(spans):
 def test_an_exception_failing_a_session_by_itself_is_one_error(spans):
     with pytest.raises(RuntimeError), agentops.start_session() as session:
         raise RuntimeError("no step")
-    assert root_of(spans, session).attributes[attr.SESSION_ERRORS] == 1
+    assert spans.root_of(session).attributes[attr.SESSION_ERRORS] == 1
     assert session.get_analytics()["Errors"] == 1
 
 

@@ -54,7 +54,6 @@ def test_each_crashing_thread_counts_one_error_in_its_own_session(spans, propaga
     assert len(started) == count
     for session in started:
         session.end_session()
-        (root,) = [s for s in spans.of_trace(session.trace_id) if s.parent is None]
-        assert root.attributes[attr.SESSION_ERRORS] == 1, session.name
+        assert spans.root_of(session).attributes[attr.SESSION_ERRORS] == 1, session.name
         (error,) = [s for s in spans.of_trace(session.trace_id) if s.name == "error ValueError"]
         assert error.attributes[attr.SESSION_ID] == session.session_id
