@@ -17,7 +17,6 @@ from opentelemetry.trace import StatusCode
 import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops import attributes as attr
 
-
 # -- a. session= under suppress_instrumentation() -------------------------------------------
 
 
