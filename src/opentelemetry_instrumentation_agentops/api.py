@@ -11,7 +11,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from . import lifecycle, sessions
+from . import exporting, lifecycle, llm_calls, sessions
 from .agentops_session import AgentOpsSession
 from .config import settings
 from .content import normalize_tags
@@ -24,6 +24,8 @@ from .sessions import Session
 from .spans import record_event
 
 SUPERSEDED_REASON = "superseded by a new init()"
+# What every ended session is checked for: nothing exported, LLM calls not traced.
+sessions.END_HOOKS.extend(exporting.END_HOOKS + llm_calls.END_HOOKS)
 _auto_session: weakref.ref[Session] | None = None
 
 
@@ -41,6 +43,7 @@ def init(
     service_name: str | None = None,
     capture_content: bool | None = None,
     strict: bool | None = None,
+    instrument_llm_calls: bool = True,
     **legacy: Any,
 ) -> Session | None:
     """Configure the package; start a session unless ``auto_start_session=False``.
@@ -49,6 +52,8 @@ def init(
     auto-started still runs ends that one Indeterminate and starts a fresh one,
     so re-running a notebook cell gives a new session. ``api_key`` is accepted
     for AgentOps compatibility and never stored in telemetry.
+    ``instrument_llm_calls`` turns on the installed OpenTelemetry instrumentations
+    of LLM client libraries (``llm_calls.py``).
     """
     global _auto_session
     if legacy:
@@ -76,8 +81,9 @@ def init(
         tracer_provider = None
     if tracer_provider is not None:
         settings.tracer_provider = tracer_provider
-    else:
+    elif settings.tracer_provider is None:  # not given to instrument() either
         configure_default_provider(exporter, exporter_endpoint, service_name)
+    llm_calls.instrument_llm_calls(instrument_llm_calls)
     lifecycle.install_exit_handlers()
     lifecycle.install_sigterm_handler()
     previous = _auto_session() if _auto_session is not None else None

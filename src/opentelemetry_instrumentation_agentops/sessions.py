@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from opentelemetry import context, trace
@@ -31,6 +31,7 @@ from .config import settings
 from .content import attribute_value, normalize_tags, safe_str, user_attributes
 from .end_state import EndState, parse_end_state
 from .errors import InvalidArgumentError, InvalidEndStateError, SessionEndedError, report
+from .log import logger
 from .propagation import continuation, uuid_text
 from .registry import SESSION_KEY
 from .spans import record_event
@@ -39,6 +40,8 @@ from .tracing import mark_error, record_exception, start_root_span
 
 MAX_TAGS = 100  # tags of one session: the attribute stays bounded
 MAX_SESSION_ID = 256  # characters of a session id given to start()
+# Called with each session once it has ended; modules above add theirs (api.py wires them).
+END_HOOKS: list[Callable[[Session], None]] = []
 _STATUS_OK = Status(StatusCode.OK)  # immutable: one for every session that ends Success
 
 
@@ -215,6 +218,11 @@ class Session:
         self._leave()
         metrics.session_ended(self)
         summary.log_session(self)
+        for hook in END_HOOKS:  # layers above: hints about what the session may have missed
+            try:
+                hook(self)
+            except Exception:  # telemetry never breaks the application
+                logger.debug("a session-end hook failed", exc_info=True)
         return self.get_analytics()
 
     def _write_end(self, state, reason, exception, legacy) -> None:
