@@ -4,7 +4,8 @@ Run as a driver (``python benchmarks/ours.py --n 2000 --rounds 9``): one process
 provider that the package uses and a clean one it never sees, both with a batch processor and
 a null exporter (see ``harness.py``). Items 1, 3 and 4 run inside one open session, item 2 with
 no session current. The peers' drivers reuse the same harness, so the rows of ours that the
-peer table compares against are measured exactly as each peer is.
+peer table compares against are measured exactly as each peer is. The last three rows time a
+session's start and end with its metrics off, on with no MeterProvider, and on with an SDK one.
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ OK = Status(StatusCode.OK)
 
 
 def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
     import opentelemetry_instrumentation_agentops as agentops
     from opentelemetry_instrumentation_agentops import attributes as attr
+    from opentelemetry_instrumentation_agentops import metrics
+    from opentelemetry_instrumentation_agentops.config import settings
 
     # The global provider is already set: init() keeps it and adds only our span processor.
     agentops.init(auto_start_session=False)
@@ -94,6 +100,28 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
     def step() -> int:
         return work()
 
+    # Session metrics: the rows above run as an application without a MeterProvider does (on,
+    # nothing configured); these three set the state before each block, untimed.
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+
+    def metrics_state(enabled: bool, provider: Any = None) -> Any:
+        def prepare(n: int) -> None:
+            settings.metrics = enabled
+            metrics.use_meter_provider(provider)
+
+        return prepare
+
+    def metrics_row(key: str, what: str, prepare: Any) -> Comparison:
+        return Comparison(
+            key,
+            f"`start_session()` + `end_session()`, {what}",
+            ROOT_BASELINE,
+            session_start_end,
+            lambda: root_baseline(lib),
+            lambda: root_baseline(lib_clean),
+            prepare=prepare,
+        )
+
     return [
         Comparison(
             "record",
@@ -152,6 +180,13 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             goal=1.15,
             context=in_session,
             headline="clean",  # the subject is what our processor adds to the provider
+        ),
+        metrics_row("session-metrics-off", "metrics off", metrics_state(False)),
+        metrics_row("session-metrics-none", "metrics on, no MeterProvider", metrics_state(True)),
+        metrics_row(
+            "session-metrics-sdk",
+            "metrics on, an SDK MeterProvider",
+            metrics_state(True, meter_provider),
         ),
     ]
 

@@ -11,6 +11,12 @@
 #
 #   DEMO_NO_PHOENIX=1     no Phoenix: the summary lines on the console only
 #   DEMO_KEEP_PHOENIX=1   leave Phoenix running at the end, to browse the sessions
+#   DEMO_NO_METRICS=1     no metrics view, even with Prometheus installed
+#
+# Phoenix takes no metrics, so the agent runs with OTEL_METRICS_EXPORTER=none, unless Prometheus
+# is installed (bash scripts/prometheus.sh install): then the demo starts one on a free loopback
+# port, the agent serves its session metrics to it (OTEL_METRICS_EXPORTER=prometheus), and
+# scripts/demo_metrics.py prints the PromQL results per end state.
 #
 # When Phoenix cannot be installed or started, the demo falls back to the console.
 # Set PYTHON to choose the interpreter (>= 3.10).
@@ -31,8 +37,16 @@ step "project virtual environment (.venv)"
 WORK="$(mktemp -d -t agentops-demo-XXXXXX)"
 PHOENIX_PID=""
 PHOENIX_URL=""
+PROMETHEUS_PID=""
+# How the agent runs, and where its metrics go: nowhere, or to Prometheus (start_prometheus).
+AGENT=(.venv/bin/python examples/support_desk.py)
+METRICS_ENV=(OTEL_METRICS_EXPORTER=none)
 
 cleanup() {
+    if [[ -n "$PROMETHEUS_PID" ]]; then
+        kill -TERM "$PROMETHEUS_PID" 2>/dev/null || true
+        wait "$PROMETHEUS_PID" 2>/dev/null || true
+    fi
     if [[ -n "$PHOENIX_PID" && "${DEMO_KEEP_PHOENIX:-0}" != 1 ]]; then
         kill -TERM "$PHOENIX_PID" 2>/dev/null || true
         wait "$PHOENIX_PID" 2>/dev/null || true
@@ -84,9 +98,43 @@ print(*(s.getsockname()[1] for s in socks))')
     echo "Phoenix is up at $PHOENIX_URL (PID $PHOENIX_PID)"
 }
 
+start_prometheus() {
+    step "Prometheus, for the session metrics (optional)"
+    local port metrics_port
+    read -r port metrics_port < <(.venv/bin/python -c '
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))')
+    PROMETHEUS_PORT="$port" PROMETHEUS_TARGET="127.0.0.1:$metrics_port" \
+        PROMETHEUS_DIR="$WORK/prometheus" \
+        bash scripts/prometheus.sh serve >"$WORK/prometheus.log" 2>&1 &
+    PROMETHEUS_PID=$!
+    local url="http://127.0.0.1:$port" waited=0
+    until .venv/bin/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+        "$url/-/ready" 2>/dev/null; do
+        if ! kill -0 "$PROMETHEUS_PID" 2>/dev/null || ((waited >= 120)); then
+            warn "Prometheus did not start; no metrics view. Log tail:"
+            tail -n 20 "$WORK/prometheus.log" >&2 || true
+            return 1
+        fi
+        sleep 0.5
+        waited=$((waited + 1))
+    done
+    echo "Prometheus is up at $url (PID $PROMETHEUS_PID)"
+    AGENT=(.venv/bin/python scripts/demo_metrics.py --prometheus "$url" --)
+    METRICS_ENV=(OTEL_METRICS_EXPORTER=prometheus OTEL_EXPORTER_PROMETHEUS_HOST=127.0.0.1
+        OTEL_EXPORTER_PROMETHEUS_PORT="$metrics_port")
+}
+
+if [[ "${DEMO_NO_METRICS:-0}" != 1 ]] && command -v "${PROMETHEUS_BIN:-prometheus}" >/dev/null; then
+    start_prometheus || true
+fi
+
 if [[ "${DEMO_NO_PHOENIX:-0}" == 1 ]] || ! start_phoenix; then
     step "the example agent (examples/support_desk.py), sessions summarised on the console"
-    OTEL_TRACES_EXPORTER=none .venv/bin/python examples/support_desk.py
+    env "${METRICS_ENV[@]}" OTEL_TRACES_EXPORTER=none "${AGENT[@]}"
     exit 0
 fi
 
@@ -98,7 +146,7 @@ OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
 OTEL_EXPORTER_OTLP_ENDPOINT="$PHOENIX_URL" \
 OTEL_RESOURCE_ATTRIBUTES="openinference.project.name=$PROJECT" \
 OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=span_only \
-    .venv/bin/python examples/support_desk.py --sessions-file "$WORK/sessions.json"
+    env "${METRICS_ENV[@]}" "${AGENT[@]}" --sessions-file "$WORK/sessions.json"
 
 step "the sessions in Phoenix"
 .venv/bin/python scripts/demo_links.py --url "$PHOENIX_URL" --project "$PROJECT" \

@@ -26,6 +26,9 @@ step "project virtual environment (.venv)"
 step "Phoenix, the OTLP backend of the end-to-end tests (.venv-phoenix)"
 bash scripts/phoenix.sh install
 
+step "Prometheus, the metrics backend of the metrics end-to-end tests (Debian's package)"
+bash scripts/prometheus.sh install
+
 step "lint"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

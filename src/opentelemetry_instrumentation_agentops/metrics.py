@@ -31,8 +31,10 @@ same handful of series as one.
 
 ``OTEL_INSTRUMENTATION_AGENTOPS_METRICS=false`` turns them off. The instruments
 are made once per MeterProvider, on first use; while no MeterProvider is
-configured (the API's no-op or its proxy) nothing is made or recorded. A failing
-provider or instrument never reaches the application: it is logged once.
+configured (the API's no-op or its proxy) nothing is made or recorded. A session
+is measured on the MeterProvider in use when it started (one started before any
+was configured is not measured). A failing provider or instrument never reaches
+the application: it is logged once.
 """
 
 from __future__ import annotations
@@ -110,9 +112,8 @@ class _InstrumentCache:
 
 
 _cache = _InstrumentCache()
-# The active counter each running session was counted in, so that its -1 goes where its +1
-# went even when the provider or the switch changed in between.
-_counted: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# The instruments each running session started on (only sessions that are measured).
+_measured: weakref.WeakKeyDictionary[Any, Instruments] = weakref.WeakKeyDictionary()
 _warned: set[str] = set()
 
 
@@ -169,7 +170,7 @@ def session_started(session: Any) -> None:
         made = instruments()
         if made is not None:
             made.active.add(1)
-            _counted[session] = made.active
+            _measured[session] = made
     except Exception:  # never break the application
         _warn_once("Recording a session start failed")
 
@@ -177,11 +178,13 @@ def session_started(session: Any) -> None:
 def session_ended(session: Any) -> None:
     """A session ended: its duration and totals, by end state; one active session less."""
     try:
-        active = _counted.pop(session, None) if _counted else None
-        if active is not None:
-            active.add(-1)
-        made = instruments()
-        if made is not None:
+        # A session is measured where it started: no second provider lookup at its end, and
+        # its -1 goes where its +1 went.
+        made = _measured.pop(session, None) if _measured else None
+        if made is None:
+            return
+        made.active.add(-1)
+        if settings.metrics and not settings.disabled:
             _record_end(made, session)
     except Exception:  # never break the application
         _warn_once("Recording a session end failed")

@@ -196,7 +196,21 @@ def test_without_a_meter_provider_nothing_is_made_or_recorded():
     assert metrics.instruments() is None
     session.end_session()
     assert not session.is_running
-    assert session not in metrics._counted
+    assert session not in metrics._measured
+
+
+def test_a_session_is_measured_on_the_provider_in_use_when_it_started(recorded):
+    metrics.use_meter_provider(None)
+    before = agentops.start_session()  # no MeterProvider yet: not measured, even at its end
+    metrics.use_meter_provider(recorded.provider)
+    after = agentops.start_session()
+    before.end_session()
+    (point,) = recorded.points(metrics.ACTIVE).values()
+    assert point.value == 1  # only the one measured, still running
+    after.end_session("Fail")
+    assert [dict(k) for k in recorded.points(metrics.DURATION)] == [{END_STATE: "Fail"}]
+    (point,) = recorded.points(metrics.ACTIVE).values()
+    assert point.value == 0
 
 
 class BrokenMeterProvider:

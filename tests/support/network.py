@@ -1,7 +1,7 @@
 """Loopback endpoints for tests: a free port, and OTLP/HTTP collectors that work or hang.
 
 - ``free_port()``: a port nobody listens on, so connecting to it is refused (until a server
-  the test starts binds it);
+  the test starts binds it); ``free_ports(n)``: n of them, all different;
 - ``otlp_collector()``: an OTLP/HTTP traces endpoint that answers 200 and keeps each request;
 - ``hung_collector()``: one that accepts connections and never answers.
 """
@@ -25,6 +25,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports: all held while picked, so no two are the same."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
 
 
 class _Collector(BaseHTTPRequestHandler):
