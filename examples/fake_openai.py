@@ -27,6 +27,9 @@ Behaviour of ``POST /v1/chat/completions``:
   ``finish_reason="tool_calls"``. Once the tool result is sent back, it answers normally.
 * The model ``fail-model`` gets HTTP 500 with an OpenAI-style error body.
 
+``served`` lists, per completion answered, its model, token usage and whether it called a
+tool, so a test can compare what it counted with what the server did.
+
 Run it standalone with ``python examples/fake_openai.py --port 8000``.
 """
 
@@ -311,6 +314,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR, error)
             return
         reply = _Reply(body)
+        self.server.owner._served(reply)
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             self._send_sse(reply.chunks(include_usage))
@@ -369,6 +373,7 @@ class FakeOpenAIServer:
         self._lock = threading.Lock()
         self._requests = 0
         self.received: list[dict[str, Any]] = []
+        self.served: list[dict[str, Any]] = []
 
     # Internal hooks used by the handler threads.
     def _count(self) -> None:
@@ -378,6 +383,17 @@ class FakeOpenAIServer:
     def _record(self, body: dict[str, Any]) -> None:
         with self._lock:
             self.received.append(body)
+
+    def _served(self, reply: _Reply) -> None:
+        with self._lock:
+            self.served.append(
+                {
+                    "model": reply.model,
+                    "prompt_tokens": reply.prompt_tokens,
+                    "completion_tokens": reply.completion_tokens,
+                    "tool_call": reply.tool_call is not None,
+                }
+            )
 
     @property
     def requests(self) -> int:

@@ -4,7 +4,8 @@
 #   bash scripts/test.sh            lint, the end user's install (Python 3.10, 3.11, 3.13),
 #                                   unit + integration + end-to-end tests (Phoenix),
 #                                   the core tests at the lowest declared versions,
-#                                   compatibility tests against the real agentops packages
+#                                   compatibility tests against the real agentops packages,
+#                                   agent frameworks with their instrumentations
 #
 # It creates .venv (the project with its `test` extra) and .venv-phoenix (the
 # backend for the end-to-end tests) beside the checkout when they are missing;
@@ -56,6 +57,11 @@ run_pytest bash scripts/lowest.sh
 if [[ -f scripts/compat.sh ]]; then
     step "compatibility with the real agentops packages"
     bash scripts/compat.sh
+fi
+
+if [[ -f scripts/frameworks.sh ]]; then
+    step "agent frameworks and their instrumentations, in sessions (.venv-frameworks)"
+    bash scripts/frameworks.sh
 fi
 echo
 echo "all checks passed in ${SECONDS}s"
