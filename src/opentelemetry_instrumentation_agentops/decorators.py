@@ -23,14 +23,13 @@ import functools
 import inspect
 from typing import Any
 
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
-
 from . import attributes as attr
 from .events import agent_identity
 from .log import logger
 from .registry import current_session
 from .sessions import Session
 from .spans import start_child_span
+from .suppression import is_instrumentation_enabled
 from .totals import Totals
 from .wrapping import (
     AGENT_ID_ATTR,

@@ -32,7 +32,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry import context
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from . import attributes as attr
 from . import sessions
@@ -42,6 +41,7 @@ from .content import attribute_value, capture
 from .decorators import agent_spec, tool_spec, track_agent
 from .log import logger
 from .sessions import Session
+from .suppression import is_instrumentation_enabled
 from .wrapping import Spec, bare_or_called, bound_arguments, traced
 
 SESSION_KINDS = frozenset({"session", "trace", "track_endpoint", "http"})

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from opentelemetry import context, trace
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from . import attributes as attr
 from .config import settings
@@ -36,6 +35,7 @@ from .log import logger
 from .registry import AGENT_KEY, SESSION_KEY, current_session
 from .sessions import Session
 from .spans import start_child_span
+from .suppression import is_instrumentation_enabled
 from .tracing import mark_error
 
 F = TypeVar("F", bound=Callable[..., Any])
