@@ -9,9 +9,9 @@ the totals the agent reports for the same sessions, and run every query of
 ``docs/grafana-dashboard.json``, read from the file, so the dashboard cannot drift from the
 metric names.
 
-``METRICS_SCREENSHOT=docs/prometheus-metrics.png`` also saves the dashboard's queries in
-Prometheus' own graph page, shot with headless Chromium (``scripts/prometheus.sh``'s sibling
-``scripts/metrics_screenshot.sh`` does it).
+``METRICS_SCREENSHOT=docs/prometheus-metrics.png`` also saves some of the dashboard's queries
+in Prometheus' own graph page, shot with headless Chromium after more waves
+(``scripts/metrics_screenshot.sh`` does that).
 """
 
 from __future__ import annotations
@@ -308,3 +308,39 @@ def test_dashboard_query(run: Run, title: str, ref: str, promql: str):
 
 def test_prometheus_is_the_real_one(run: Run):
     assert run.version.startswith("prometheus, version 2."), run.version
+
+
+# -- the demo's metrics view ---------------------------------------------------------------
+
+
+def test_demo_metrics_view_prints_the_sessions_per_end_state(tmp_path: Path):
+    prometheus_port, metrics_port = free_ports(2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOPS_"))}
+    env.update(  # as scripts/demo.sh runs it when Prometheus is installed
+        OTEL_TRACES_EXPORTER="none",
+        OTEL_METRICS_EXPORTER="prometheus",
+        OTEL_EXPORTER_PROMETHEUS_HOST="127.0.0.1",
+        OTEL_EXPORTER_PROMETHEUS_PORT=str(metrics_port),
+    )
+    with prometheus_server(f"127.0.0.1:{metrics_port}", prometheus_port) as prometheus:
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "demo_metrics.py"),
+                "--prometheus",
+                prometheus.url,
+                "--",
+                "--sessions-file",
+                str(tmp_path / "sessions.json"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "No metrics view" not in done.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[-2:]}
+    assert rows["Fail"][0] == "1" and rows["Success"][0] == "3", done.stdout
+    assert rows["Fail"][-1] == "1.0" and rows["Success"][-1] == "0.0"  # errors per session
+    assert len(json.loads((tmp_path / "sessions.json").read_text())) == 4
