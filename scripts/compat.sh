@@ -5,9 +5,11 @@
 #   bash scripts/compat.sh 0.4      one of them; extra arguments go to pytest
 #
 # Creates .venv-agentops-0.3 (agentops==0.3.26) and .venv-agentops-0.4 (agentops==0.4.21)
-# beside the checkout when missing, each with the project (editable), pytest and a Jupyter
-# kernel, then runs tests/compat in each. Fails when any run fails or runs no test (pytest 5).
-# Set PYTHON to choose the interpreter (>= 3.10).
+# beside the checkout when missing, each with the project (editable, with its [openai] extra),
+# the openai client, pytest and a Jupyter kernel, then runs tests/compat in each. Fails when
+# any run fails or runs no test (pytest 5). Set PYTHON to choose the interpreter (>= 3.10).
+# Some tests run programs from AgentOps' own repository, read from the git directory
+# AGENTOPS_REPO (default /work/.mirror/AgentOps-AI+agentops/repo); without it they fail.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
@@ -21,7 +23,9 @@ OTEL_PINS=(
     "opentelemetry-instrumentation==0.66b1"
     "opentelemetry-instrumentation-threading==0.66b1"
 )
-TOOLS=("pytest>=8" "ipykernel>=6.29" "jupyter_client>=8.6")
+# The OpenAI client and python-dotenv: AgentOps' own programs use them (against
+# examples/fake_openai.py).
+TOOLS=("pytest>=8" "ipykernel>=6.29" "jupyter_client>=8.6" "openai>=1.26,<4" "python-dotenv")
 
 lines=("0.3" "0.4")
 if [[ $# -gt 0 && -n "${AGENTOPS[$1]:-}" ]]; then
@@ -39,10 +43,11 @@ setup() {  # setup LINE: the venv of that line, created or repaired
 import sys
 from importlib.metadata import version
 assert version("agentops") == sys.argv[1]
-import opentelemetry_instrumentation_agentops, pytest, ipykernel, jupyter_client  # noqa
+import opentelemetry_instrumentation_agentops, pytest, ipykernel, jupyter_client, openai, dotenv  # noqa
+import opentelemetry.instrumentation.genai.openai  # noqa: the [openai] extra
 EOF
         echo "installing agentops==$version into $venv"
-        "$venv/bin/python" -m pip install -q -e . "agentops==$version" "${OTEL_PINS[@]}" "${TOOLS[@]}"
+        "$venv/bin/python" -m pip install -q -e ".[openai]" "agentops==$version" "${OTEL_PINS[@]}" "${TOOLS[@]}"
     fi
 }
 

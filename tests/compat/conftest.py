@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from examples.fake_openai import FakeOpenAIServer
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -33,7 +35,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if HERE in (collection_path, *collection_path.parents) and not _asked_for(config):
         return True
     # The 0.4 programs exist only where agentops 0.4 is installed: not collected, not skipped.
-    if collection_path.name == "test_docs_04.py" and (agentops_version() or "").startswith("0.3"):
+    if collection_path.name.endswith("_04.py") and (agentops_version() or "").startswith("0.3"):
         return True
     return None
 
@@ -63,3 +65,10 @@ def agentops_line() -> str:
 @pytest.fixture(autouse=True)
 def _needs_agentops(agentops_line: str) -> None:
     """Every compat test fails clearly without agentops."""
+
+
+@pytest.fixture
+def fake_openai():
+    """The fake OpenAI server of ``examples/`` on a free loopback port."""
+    with FakeOpenAIServer() as server:
+        yield server

@@ -1,14 +1,21 @@
 """Existing AgentOps programs, unchanged, on this engine and your own backend.
 
 While :class:`AgentOpsInstrumentor` is active, the installed ``agentops``
-package (0.3.x or 0.4.x; checked on 0.3.26 and 0.4.21) is redirected onto this
-package, whether it was imported before or after ``instrument()``:
+package is redirected onto this package, whether it was imported before or
+after ``instrument()``. Which redirect applies is chosen by
+``importlib.metadata.version("agentops")``: the 0.3.x line (tested on 0.3.26)
+or the 0.4.x line (tested on 0.4.21). Any other version logs one warning: one
+of those lines is still redirected when every agentops internal the redirect
+touches (the table in ``private.py``) is there, and is left unchanged
+otherwise, as is any other line:
 
 - its sessions are this package's sessions: root spans exported through your
   OpenTelemetry pipeline (``opentelemetry-instrument``'s, or the provider given
   to ``instrument()``), with the same children, end states and totals;
-- ``agentops.init()`` needs no API key, contacts no AgentOps server (nor PyPI),
-  sets no global provider, patches no builtin and writes no ``agentops.log``;
+- ``agentops.init()`` is this package's ``init()``: it needs no API key,
+  contacts no AgentOps server (nor PyPI), sets up the SDK pipeline only when
+  none is configured, turns on the installed LLM client instrumentations,
+  patches no builtin and writes no ``agentops.log``; agentops' logger prints;
 - both generations' public names work on both: 0.3's ``start_session``,
   ``end_session``, ``record``, ``record_action``, ``record_tool``,
   ``track_agent``, events, and 0.4's ``start_trace``, ``end_trace``,
@@ -27,21 +34,24 @@ its session Fail (0.4 said Indeterminate).
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
+from importlib import metadata
 from typing import Any
 
 import wrapt
+from packaging.version import InvalidVersion, Version
 
-from . import common, tracing, v03, v04
+from ..log import logger
+from . import common, private, tracing, v03, v04, validation
 from .patcher import Patcher
 
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
+# agentops line -> (the version it was tested on, the module that redirects it)
+LINES: dict[str, tuple[str, Any]] = {"0.3": ("0.3.26", v03), "0.4": ("0.4.21", v04)}
 
 _lock = threading.RLock()
 _patcher = Patcher()
-_state = {"active": False, "hooked": False, "warned": False}
+_state = {"active": False, "hooked": False, "warned": False, "version_warned": False}
 
 
 def redirect_agentops() -> None:
@@ -62,6 +72,7 @@ def restore_agentops() -> None:
         _patcher.restore()
         common.reset()
         tracing.reset()
+        validation.forget()
 
 
 def is_redirected() -> bool:
@@ -73,9 +84,8 @@ def _on_import(module: Any) -> None:
         if not _state["active"] or _patcher:
             return
         try:
-            line = next((line for line in (v04, v03) if line.detect(module)), None)
+            line = choose_line()
             if line is None:
-                logger.debug("agentops %s is not a version this package redirects", module)
                 return
             _warn_if_initialized(line, module)
             line.redirect(module, _patcher)
@@ -83,6 +93,45 @@ def _on_import(module: Any) -> None:
         except Exception:  # never break the import, nor the application
             logger.warning("Could not redirect agentops; it runs unchanged.", exc_info=True)
             _patcher.restore()
+
+
+def choose_line() -> Any:
+    """The redirect module for the installed agentops, or None (after saying why)."""
+    try:
+        installed = metadata.version("agentops")
+        line = ".".join(str(part) for part in Version(installed).release[:2])
+    except (metadata.PackageNotFoundError, InvalidVersion):
+        logger.debug("an agentops module without a known version: not redirected")
+        return None
+    tested = ", ".join(version for version, _ in LINES.values())
+    if line not in LINES:
+        _version_warning(
+            f"agentops {installed} is not a version this package redirects (tested on "
+            f"{tested}): it runs unchanged, and sends what it records to AgentOps."
+        )
+        return None
+    version, module = LINES[line]
+    if installed == version:
+        return module
+    absent = private.missing(line)
+    if absent:
+        _version_warning(
+            f"agentops {installed} was not redirected: this package was tested on {version}, "
+            f"and this release lacks {', '.join(absent)}. It runs unchanged, and sends what "
+            "it records to AgentOps."
+        )
+        return None
+    _version_warning(
+        f"agentops {installed} is redirected, but this package was tested on {version} "
+        f"(the {line}.x line): every agentops internal it touches is present."
+    )
+    return module
+
+
+def _version_warning(message: str) -> None:
+    if not _state["version_warned"]:
+        _state["version_warned"] = True
+        logger.warning(message)
 
 
 def _warn_if_initialized(line: Any, module: Any) -> None:

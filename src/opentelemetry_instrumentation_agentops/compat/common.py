@@ -1,29 +1,29 @@
 """What both agentops generations are redirected to: ``init``, ``configure`` and the wrapper.
 
-``agentops.init(...)`` becomes this package's ``init`` with the options that
-mean something here (``api_key``, ``tags``/``default_tags``,
-``auto_start_session``, ``skip_auto_end_session``, ``inherited_session_id``).
-AgentOps' endpoints, exporters and logging options are dropped, so nothing is
-ever sent to AgentOps. It never sets up a TracerProvider either: sessions go to
-the provider the instrumentor was given, else the global one.
+``agentops.init(...)`` **is** this package's ``init``, with the options that mean
+something here (``api_key``, ``tags``/``default_tags``, ``auto_start_session``,
+``skip_auto_end_session``, ``inherited_session_id``, ``instrument_llm_calls``).
+So it sets up the SDK pipeline when none is configured yet (OTLP from the
+standard ``OTEL_*`` variables), before a framework imported later (CrewAI's
+telemetry) can make its own provider the global one; with a provider given to
+``instrument()``, sessions go there. AgentOps' endpoints, exporters and logging
+options are dropped, so nothing is ever sent to AgentOps; its logger prints as
+agentops' own ``init()`` makes it print (``show_logs``), without ``agentops.log``.
 """
 
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Callable
 from typing import Any
 
-from opentelemetry import trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from .. import api
 from ..config import settings
 from ..errors import AgentOpsError
+from ..log import logger
 from ..sessions import Session
-
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
 
 FORWARDED = frozenset(
     {
@@ -34,6 +34,7 @@ FORWARDED = frozenset(
         "auto_start_session",
         "skip_auto_end_session",
         "inherited_session_id",
+        "instrument_llm_calls",
     }
 )
 _pending: dict[str, Any] = {}  # configure() options waiting for the next init()
@@ -50,20 +51,24 @@ def configure(**options: Any) -> None:
             _pending[key] = value
 
 
-def init(**options: Any) -> Session | None:
-    """``agentops.init(...)`` on this engine; returns the auto-started session, if any."""
-    given = {k: v for k, v in options.items() if v is not None}
-    ignored = sorted(set(given) - FORWARDED)
-    if ignored:
-        logger.debug("agentops.init(): ignoring %s", ", ".join(ignored))
-    kwargs = {**_pending, **{k: v for k, v in given.items() if k in FORWARDED}}
-    _pending.clear()
-    saved = settings.tracer_provider
-    try:
-        # An explicit provider keeps api.init from creating a pipeline of its own.
-        return api.init(tracer_provider=saved or trace.get_tracer_provider(), **kwargs)
-    finally:
-        settings.tracer_provider = saved
+def make_init(show_logs: Callable[[dict[str, Any]], None]) -> Callable[..., Session | None]:
+    """``agentops.init`` for one agentops line; ``show_logs(options)`` sets up its logger."""
+
+    def init(**options: Any) -> Session | None:
+        """``agentops.init(...)`` on this engine; returns the auto-started session, if any."""
+        given = {k: v for k, v in options.items() if v is not None}
+        ignored = sorted(set(given) - FORWARDED)
+        if ignored:
+            logger.debug("agentops.init(): ignoring %s", ", ".join(ignored))
+        try:
+            show_logs(given)
+        except Exception:  # agentops' logger is a nicety: never fail init() for it
+            logger.debug("could not set up agentops' logger", exc_info=True)
+        kwargs = {**_pending, **{k: v for k, v in given.items() if k in FORWARDED}}
+        _pending.clear()
+        return api.init(**kwargs)
+
+    return init
 
 
 def noop(*args: Any, **kwargs: Any) -> None:

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
 import wrapt
 
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
+from ..log import logger
+
 _MISSING = object()
+_APPENDED = object()  # marks an append() in the record
 
 
 class Patcher:
     """Sets attributes on modules and classes, and gives the originals back."""
 
     def __init__(self) -> None:
-        self._saved: list[tuple[Any, str, Any]] = []
+        self._saved: list[tuple[Any, Any, Any]] = []
 
     def set(self, owner: Any, name: str, value: Any) -> None:
         """``setattr`` that ``restore()`` undoes (deleting what did not exist)."""
@@ -28,11 +29,18 @@ class Patcher:
         self._saved.append((owner, name, vars(owner).get(name, _MISSING)))
         wrapt.wrap_function_wrapper(owner, name, wrapper)  # positional: wrapt 1.x and 2.x
 
+    def append(self, hooks: list[Any], hook: Any) -> None:
+        """``hooks.append(hook)`` that ``restore()`` undoes."""
+        self._saved.append((hooks, _APPENDED, hook))
+        hooks.append(hook)
+
     def restore(self) -> None:
         while self._saved:
             owner, name, value = self._saved.pop()
             try:
-                if value is _MISSING:
+                if name is _APPENDED:
+                    owner.remove(value)
+                elif value is _MISSING:
                     delattr(owner, name)
                 else:
                     setattr(owner, name, value)

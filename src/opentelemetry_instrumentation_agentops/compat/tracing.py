@@ -15,14 +15,16 @@ the helpers of ``agentops.sdk.decorators.factory``. Redirected here:
 - ``agentops.legacy``'s "current session" global, so a stale legacy
   ``end_session()`` ends the current session.
 - ``Client.init``/``Client.configure``: this package's ``init``.
+
+Frame inspection (``frames.py``) is used twice here, each use commented.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context, trace
@@ -37,12 +39,14 @@ from ..end_state import EndState, parse_end_state
 from ..entities import entity_attributes, entity_spec, session_begin
 from ..events import agent_identity
 from ..iteration import TracedAsyncGenerator, TracedGenerator
+from ..legacy import start_trace
+from ..log import logger
 from ..tracing import get_tracer
 from ..wrapping import AGENT_ID_ATTR, AGENT_NAME_ATTR, Spec, begin
-from . import common
+from . import common, frames
 from .patcher import Patcher
+from .private import FACTORY_HELPERS
 
-logger = logging.getLogger("opentelemetry_instrumentation_agentops")
 LEGACY = attr.LEGACY_PREFIX
 _state: dict[str, Any] = {}  # originals and modules, set by capture_originals()/redirect()
 _calls: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # make_span → call
@@ -56,7 +60,8 @@ def capture_originals(module: Any) -> None:
     _state["end_trace"] = vars(core.TracingCore)["end_trace"]
 
 
-def redirect(patcher: Patcher) -> None:
+def redirect(patcher: Patcher, init: Callable[..., Any]) -> None:
+    """Redirect the call-time layer; ``init`` is the redirected ``agentops.init``."""
     core = importlib.import_module("agentops.sdk.core")
     client = importlib.import_module("agentops.client.client")
     factory = importlib.import_module("agentops.sdk.decorators.factory")
@@ -64,16 +69,17 @@ def redirect(patcher: Patcher) -> None:
     for name, value in vars(_TracingCore).items():
         if not name.startswith("__"):
             patcher.set(core.TracingCore, name, value)
-    patcher.set(client.Client, "init", lambda self, **options: common.init(**options))
+    patcher.set(client.Client, "init", lambda self, **options: init(**options))
     patcher.set(client.Client, "configure", lambda self, **options: common.configure(**options))
-    for name, value in (
-        ("_create_as_current_span", create_as_current_span),
-        ("_record_entity_input", record_entity_input),
-        ("_record_entity_output", record_entity_output),
-        ("_process_sync_generator", process_sync_generator),
-        ("_process_async_generator", process_async_generator),
-    ):
-        patcher.set(factory, name, value)
+    ours = {
+        "_create_as_current_span": create_as_current_span,
+        "_record_entity_input": record_entity_input,
+        "_record_entity_output": record_entity_output,
+        "_process_sync_generator": process_sync_generator,
+        "_process_async_generator": process_async_generator,
+    }
+    for name in FACTORY_HELPERS:
+        patcher.set(factory, name, ours[name])
     patcher.set(legacy, "_current_trace_context", CurrentSession())
     patcher.set(legacy, "_current_session", None)
     _state["legacy"] = legacy
@@ -89,13 +95,14 @@ class _TracingCore:
     initialized = property(lambda self: True)
 
     def start_trace(self, trace_name: Any = "session", tags: Any = None, **_: Any) -> Any:
-        from ..legacy import start_trace
-
         return start_trace(trace_name, tags)
 
     def end_trace(self, trace_context: Any = None, end_state: Any = None) -> None:
         try:
-            _end_trace(self, trace_context, end_state, sys._getframe(1).f_code)
+            # Frame inspection (frames.py): who called tells agentops.end_trace() (the current
+            # session) from the legacy end_all_sessions() (every one), and a decorated
+            # function that raised (from the factory) from other callers.
+            _end_trace(self, trace_context, end_state, frames.caller_code())
         except Exception:
             logger.debug("could not end %r", trace_context, exc_info=True)
         finally:
@@ -228,16 +235,18 @@ class _EntitySpan:
 def create_as_current_span(
     operation_name: Any, span_kind: Any, version: Any = None, attributes: Any = None
 ) -> _EntitySpan:
-    caller = sys._getframe(1)
+    # Frame inspection (frames.py): the decorated class's instance (``self``) or the bound
+    # instance (``instance``) exists only in the factory wrapper's locals.
+    caller = frames.caller()
     name, kind = str(operation_name), str(span_kind)
-    if caller.f_code.co_filename != _state.get("factory_file"):
+    code = None if caller is None else caller.f_code
+    if code is None or code.co_filename != _state.get("factory_file"):
         return _EntitySpan(_begin_entity(name, kind, version, attributes, False))
-    local = caller.f_locals
-    if caller.f_code.co_name in ("__init__", "__aenter__"):  # a decorated class's instance
-        _instance_span(name, kind, local.get("self"))
+    if code.co_name in ("__init__", "__aenter__"):  # a decorated class's instance
+        _instance_span(name, kind, frames.caller_local(caller, "self"))
         return _EntitySpan(None)
-    call = _begin_entity(name, kind, version, attributes, False, local.get("instance"))
-    return _EntitySpan(call)
+    instance = frames.caller_local(caller, "instance")
+    return _EntitySpan(_begin_entity(name, kind, version, attributes, False, instance))
 
 
 def _instance_span(name: str, kind: str, instance: Any) -> None:

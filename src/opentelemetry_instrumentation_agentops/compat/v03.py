@@ -1,4 +1,4 @@
-"""agentops 0.3.x (checked on 0.3.26) redirected onto this engine.
+"""agentops 0.3.x (tested on 0.3.26) redirected onto this engine.
 
 Two layers. The public names of ``agentops`` and ``agentops.decorators`` are
 replaced, so ``agentops.X`` and every later ``from agentops import X`` get this
@@ -6,13 +6,16 @@ package's function. Code that took a reference earlier (``from agentops import
 init`` before instrumenting, functions decorated at import time, framework
 integrations) goes through agentops' ``Client`` singleton at call time, so the
 client class's methods are redirected too: its ``initialize()`` starts no
-thread, contacts no server, installs no signal handler nor LLM patch.
+thread, contacts no server, installs no signal handler nor LLM patch. The
+client class comes from agentops' public ``agentops.Client()`` factory; the
+internals touched are listed in ``private.py``.
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
+import logging
+import os
 from typing import Any
 
 from .. import api, legacy
@@ -22,30 +25,39 @@ from ..decorators import record_action, record_tool, track_agent
 from ..events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
 from ..registry import active_sessions, current_session, running_count
 from ..sessions import Session
-from . import common
+from . import common, frames
 from .patcher import Patcher
+from .private import client_class_03
 
 DECORATORS = ("record_action", "record_tool", "record_function", "track_agent")
 _init_code: Any = None  # agentops.init's code object, for Client.is_initialized
 
 
-def detect(module: Any) -> bool:
-    client = getattr(getattr(module, "client", None), "Client", None)
-    return hasattr(module, "record_action") and bool(getattr(client, "__closure__", None))
+_LEVELS = {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}
 
 
 def already_initialized(module: Any) -> bool:
-    instances = getattr(importlib.import_module("agentops.singleton"), "ao_instances", {})
-    return any(getattr(client, "_initialized", False) for client in instances.values())
+    return bool(module.Client().is_initialized)  # the original property, before redirect()
+
+
+def show_logs(options: dict[str, Any] | None = None) -> None:
+    """What agentops 0.3's ``unsuppress_logs()`` does: its logger at AGENTOPS_LOGGING_LEVEL."""
+    level = os.environ.get("AGENTOPS_LOGGING_LEVEL", "INFO").upper()
+    importlib.import_module("agentops").logger.setLevel(
+        getattr(logging, level) if level in _LEVELS else logging.INFO
+    )
+
+
+init = common.make_init(show_logs)
 
 
 def redirect(module: Any, patcher: Patcher) -> None:
     global _init_code
     decorators = importlib.import_module("agentops.decorators")
-    client_class = module.client.Client.__closure__[0].cell_contents  # conditional_singleton
+    client_class = client_class_03()
     _init_code = getattr(module.init, "__code__", None)  # read before it is replaced
     names = {
-        "init": common.init,
+        "init": init,
         "configure": common.configure,
         "start_session": start_session,
         "end_session": api.end_session,
@@ -81,13 +93,16 @@ def redirect(module: Any, patcher: Patcher) -> None:
 class _ClientMethods:
     """What agentops' ``Client`` does while redirected (copied onto the class)."""
 
-    unsuppress_logs = add_pre_init_warning = stop_instrumenting = common.noop
+    add_pre_init_warning = stop_instrumenting = common.noop
+
+    def unsuppress_logs(self) -> None:
+        show_logs()
 
     def configure(self, **options: Any) -> None:
         common.configure(**options)
 
     def initialize(self) -> Session | None:
-        return common.init()
+        return init()
 
     def start_session(self, tags: Any = None, inherited_session_id: Any = None) -> Session:
         return start_session(tags, inherited_session_id)
@@ -124,9 +139,10 @@ class _ClientMethods:
 
     @property
     def is_initialized(self) -> bool:
-        # A stale agentops.init() must see False to go on (to our initialize());
-        # everyone else sees True, so stale start_session()/record() do not bail out.
-        return sys._getframe(1).f_code is not _init_code
+        # Frame inspection (frames.py), as no public hook tells the callers apart: a stale
+        # agentops.init() must see False to go on (to our initialize()); everyone else sees
+        # True, so stale start_session()/record() do not bail out.
+        return frames.caller_code() is not _init_code
 
     # This engine resolves sessions itself (design.md section 5) and says when it cannot.
     has_sessions = property(lambda self: True)

@@ -1,4 +1,4 @@
-"""agentops 0.4.x (checked on 0.4.21) redirected onto this engine.
+"""agentops 0.4.x (tested on 0.4.21) redirected onto this engine.
 
 Two layers. The public names of ``agentops``, ``agentops.legacy``,
 ``agentops.sdk`` and ``agentops.sdk.decorators`` are replaced by this package's
@@ -8,13 +8,17 @@ later ``from agentops... import X`` get ours. Code that took a reference earlier
 start_trace`` before instrumenting, the CrewAI integration) looks up agentops'
 ``tracer`` singleton and its decorator helpers at call time; those are
 redirected too (``tracing.py`` holds them), so ``agentops.init`` never sets a
-global provider, patches no builtin, writes no ``agentops.log`` and sends
-nothing to AgentOps.
+global provider of agentops' own, patches no builtin, writes no
+``agentops.log`` and sends nothing to AgentOps: ``validate_trace_spans``
+answers from the local session (``validation.py``). The internals touched are
+listed in ``private.py``.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 from typing import Any
 
 from .. import api, legacy
@@ -32,8 +36,8 @@ from ..entities import (
     workflow,
 )
 from ..events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
-from ..sessions import Session
-from . import common, tracing
+from ..sessions import END_HOOKS, Session
+from . import common, tracing, validation
 from .patcher import Patcher
 
 ENTITY_DECORATORS = {
@@ -60,12 +64,26 @@ LEGACY_NAMES = (
 )  # not Session: a stale legacy start_session() wraps our session in agentops' class
 
 
-def detect(module: Any) -> bool:
-    return hasattr(module, "start_trace") and hasattr(module, "tracer")
-
-
 def already_initialized(module: Any) -> bool:
-    return bool(getattr(module.tracer, "_initialized", False))
+    return bool(module.tracer.initialized)  # the original property, before redirect()
+
+
+def show_logs(options: dict[str, Any]) -> None:
+    """agentops' logger as its ``init()`` sets it up: a console handler, no ``agentops.log``."""
+    logger = importlib.import_module("agentops").logger
+    given = os.environ.get("AGENTOPS_LOG_LEVEL", "").upper() or options.get("log_level", "INFO")
+    if isinstance(given, str):
+        level = logging.getLevelName(given.upper())
+        given = level if isinstance(level, int) else logging.INFO
+    logger.setLevel(given)
+    if not any(type(h) is logging.StreamHandler for h in logger.handlers):
+        formatters = importlib.import_module("agentops.logging.formatters")
+        handler = logging.StreamHandler()
+        handler.setFormatter(formatters.AgentOpsLogFormatter())
+        logger.addHandler(handler)
+
+
+init = common.make_init(show_logs)
 
 
 def end_all_sessions() -> None:
@@ -79,7 +97,7 @@ def redirect(module: Any, patcher: Patcher) -> None:
     legacy_module = importlib.import_module("agentops.legacy")
     tracing.capture_originals(module)  # before anything is replaced
     names = {
-        "init": common.init,
+        "init": init,
         "configure": common.configure,
         "start_session": start_session,
         "end_session": api.end_session,
@@ -113,4 +131,11 @@ def redirect(module: Any, patcher: Patcher) -> None:
     common.patch_names(patcher, legacy_module, {name: names[name] for name in LEGACY_NAMES})
     common.patch_names(patcher, decorators, ENTITY_DECORATORS)
     common.patch_names(patcher, sdk, {k: v for k, v in ENTITY_DECORATORS.items() if k in vars(sdk)})
-    tracing.redirect(patcher)
+    validation_module = importlib.import_module("agentops.validation")
+    validation.use_error(validation_module.ValidationError)
+    validating = {"validate_trace_spans": validation.validate_trace_spans}
+    common.patch_names(patcher, validation_module, validating)
+    common.patch_names(patcher, module, validating)
+    patcher.set(validation_module, "get_jwt_token_sync", validation.no_token)
+    patcher.append(END_HOOKS, validation.remember)
+    tracing.redirect(patcher, init)
