@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -33,6 +34,8 @@ BIN = Path(sys.executable).parent
 
 
 def decide(sampler, trace_id: int, attributes=None, parent=None) -> bool:
+    # An explicit empty context for a root: None would mean the ambient one.
+    parent = Context() if parent is None else parent
     result = sampler.should_sample(parent, trace_id, "session", attributes=attributes)
     return result.decision is Decision.RECORD_AND_SAMPLE
 

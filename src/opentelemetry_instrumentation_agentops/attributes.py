@@ -18,6 +18,7 @@ SESSION_TOOL_CALLS = "agentops.session.tool_calls"
 SESSION_ACTIONS = "agentops.session.actions"
 SESSION_ERRORS = "agentops.session.errors"
 SESSION_COST = "agentops.session.cost_usd"
+SESSION_LIVE = "agentops.session.live"  # true on a running session's snapshot span
 
 EVENT_ID = "agentops.event.id"
 EVENT_TYPE = "agentops.event.type"

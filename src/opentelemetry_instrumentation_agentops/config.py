@@ -16,12 +16,14 @@ CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 CONTENT_MAX_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_CONTENT_MAX_LENGTH"
 DEFAULT_TAGS_ENV = "AGENTOPS_DEFAULT_TAGS"
 DISABLED_ENV = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
+LIVE_INTERVAL_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL"
 METRICS_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_METRICS"
 INSTRUMENT_LLM_CALLS_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_INSTRUMENT_LLM_CALLS"
 
 _TRUE = {"true", "1", "yes", "on"}
 _CONTENT_ON = {"true", "1", "span_only", "span_and_event"}
 DEFAULT_CONTENT_MAX_LENGTH = 4096
+DEFAULT_LIVE_INTERVAL = 10.0  # seconds before a running session's first snapshot span
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -38,6 +40,15 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
+def _env_seconds(name: str, default: float) -> float:
+    """A duration in seconds (fractions allowed, 0 = off); anything else is ``default``."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if 0 <= value < float("inf") else default
+
+
 def split_tags(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
@@ -52,6 +63,7 @@ class Settings:
     default_tags: tuple[str, ...] = ()
     skip_auto_end_session: bool = False
     log_summary: bool = True
+    live_interval: float = DEFAULT_LIVE_INTERVAL  # 0: no snapshot spans (live.py)
     # OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names us: sessions still work, nothing is exported.
     disabled: bool = False
     # An explicit provider from init()/instrument(); None means the global one.
@@ -80,6 +92,7 @@ class Settings:
         self.content_max_length = _env_int(CONTENT_MAX_ENV, DEFAULT_CONTENT_MAX_LENGTH)
         self.default_tags = split_tags(os.environ.get(DEFAULT_TAGS_ENV))
         self.log_summary = env_flag(SUMMARY_ENV, default=True)
+        self.live_interval = _env_seconds(LIVE_INTERVAL_ENV, DEFAULT_LIVE_INTERVAL)
         self.metrics = env_flag(METRICS_ENV, default=True)
         disabled = {n.strip() for n in os.environ.get(DISABLED_ENV, "").split(",")}
         self.disabled = bool(disabled & {"agentops", "*"})

@@ -26,7 +26,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Link, Status, StatusCode
 
 from . import attributes as attr
-from . import lifecycle, metrics, registry, summary
+from . import lifecycle, live, metrics, registry, summary
 from .config import settings
 from .content import attribute_value, normalize_tags, safe_str, user_attributes
 from .end_state import EndState, parse_end_state
@@ -315,6 +315,7 @@ def start(
     context.attach(session.context)
     lifecycle.install_exit_handlers()
     metrics.session_started(session)
+    live.watch(session)
     return session
 
 

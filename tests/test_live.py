@@ -1,0 +1,261 @@
+"""Live sessions: snapshot spans while a session runs (design.md section 4, "Live sessions")."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from support.span_file import read_spans, run_script
+
+import opentelemetry_instrumentation_agentops as agentops
+from opentelemetry_instrumentation_agentops import live
+from opentelemetry_instrumentation_agentops.config import LIVE_INTERVAL_ENV, settings
+
+LIVE = "agentops.session.live"
+INTERVAL = 0.1
+
+
+def snapshots(spans, session=None) -> list:
+    found = [s for s in spans.all() if s.attributes.get(LIVE) is True]
+    if session is not None:
+        found = [s for s in found if s.context.trace_id == session.trace_id]
+    return sorted(found, key=lambda s: s.start_time)
+
+
+def wait_for(condition, timeout: float = 10.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.01)
+
+
+def live_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == live.THREAD_NAME]
+
+
+@pytest.fixture
+def interval():
+    settings.live_interval = INTERVAL
+    return INTERVAL
+
+
+def test_a_long_session_has_snapshots_with_growing_totals_in_order(spans, interval):
+    session = agentops.start_session(
+        tags=["night"], name="batch", session_id="chat-9", attributes={"team": "ops"}
+    )
+    for n in (1, 2, 3):
+        session.record(agentops.LLMEvent(model="m", prompt_tokens=10, completion_tokens=n))
+        wait_for(lambda n=n: len(snapshots(spans, session)) >= n, what=f"snapshot {n}")
+    session.end_session()
+
+    (root,) = spans.roots()
+    taken = snapshots(spans, session)
+    assert len(taken) == 3
+    for k, snap in enumerate(taken):
+        assert snap.name == root.name
+        assert snap.parent.span_id == root.context.span_id
+        assert snap.start_time == snap.end_time
+        # Never early: due at 1, 3, 7 intervals after the start (each gap twice the last).
+        assert snap.start_time - root.start_time >= (2 ** (k + 1) - 1) * interval * 1e9 * 0.99
+        assert root.start_time <= snap.start_time <= root.end_time
+        attributes = dict(snap.attributes)
+        assert attributes.pop(LIVE) is True
+        assert attributes == {
+            "session.id": "chat-9",
+            "gen_ai.conversation.id": "chat-9",
+            "agentops.session.name": "batch",
+            "agentops.session.tags": ("night",),
+            "team": "ops",
+            "agentops.session.llm_calls": k + 1,
+            "agentops.session.tool_calls": 0,
+            "agentops.session.actions": 0,
+            "agentops.session.errors": 0,
+            "gen_ai.usage.input_tokens": 10 * (k + 1),
+            "gen_ai.usage.output_tokens": sum(range(1, k + 2)),
+        }
+    assert "agentops.session.end_state" not in taken[-1].attributes
+    # Snapshots are the package's own spans: the totals never count them.
+    assert root.attributes["agentops.session.llm_calls"] == 3
+
+
+def test_a_snapshot_carries_the_tags_set_while_running(spans, interval):
+    session = agentops.start_session(tags=["a"])
+    session.add_tags(["b"])
+    wait_for(lambda: snapshots(spans, session), what="a snapshot")
+    assert snapshots(spans, session)[0].attributes["agentops.session.tags"] == ("a", "b")
+    assert snapshots(spans, session)[0].attributes["session.id"] == session.session_id
+
+
+def test_a_session_shorter_than_the_interval_has_none(spans, interval):
+    with agentops.start_session(name="short"):
+        time.sleep(interval / 4)
+    time.sleep(interval * 4)
+    assert snapshots(spans) == []
+
+
+def test_no_snapshot_after_the_session_ended(spans, interval):
+    session = agentops.start_session(name="ends")
+    wait_for(lambda: snapshots(spans, session), what="the first snapshot")
+    session.end_session()
+    count = len(snapshots(spans, session))
+    time.sleep(interval * 8)  # past the next two due times
+    assert len(snapshots(spans, session)) == count
+    (root,) = spans.roots()
+    assert all(s.start_time <= root.end_time for s in snapshots(spans, session))
+
+
+def test_zero_turns_them_off(spans):
+    settings.live_interval = 0
+    before = len(live._scheduler.heap)
+    with agentops.start_session(name="off"):
+        assert len(live._scheduler.heap) == before  # not even an entry
+        time.sleep(0.2)
+    assert snapshots(spans) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("2.5", 2.5), ("0", 0.0), ("0.05", 0.05), ("soon", 10.0), ("-1", 10.0)]
+)
+def test_the_interval_comes_from_the_environment(monkeypatch, value, seconds):
+    monkeypatch.setenv(LIVE_INTERVAL_ENV, value)
+    settings.load_env()
+    assert settings.live_interval == seconds
+
+
+def test_the_default_is_ten_seconds():
+    assert settings.live_interval == 10.0
+
+
+def test_a_dropped_root_costs_nothing(interval):
+    provider = TracerProvider(sampler=agentops.SessionSampler(0.0))
+    settings.tracer_provider = provider
+    before = len(live._scheduler.heap)
+    agentops.start_session(session_id="dropped")
+    assert len(live._scheduler.heap) == before
+
+
+class _BlockingExporter(SpanExporter):
+    """Holds every export until released: a collector that hangs."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.entered = threading.Event()
+
+    def export(self, spans):
+        self.entered.set()
+        self.release.wait(10)
+        return SpanExportResult.SUCCESS
+
+
+def test_a_hung_export_of_a_snapshot_never_blocks_the_application(interval):
+    exporter = _BlockingExporter()
+    provider = TracerProvider()
+    settings.tracer_provider = provider
+    first = agentops.start_session(name="first")  # its root ends later, after the release
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    try:
+        assert exporter.entered.wait(5), "no snapshot was exported"
+        # The live thread is stuck inside the export; the application goes on.
+        started = time.monotonic()
+        second = agentops.start_session(name="second")
+        took = time.monotonic() - started
+        exporter.release.set()
+        second.end_session()
+        first.end_session()
+    finally:
+        exporter.release.set()
+    assert took < 0.5, took
+
+
+def test_a_thousand_long_sessions_cost_one_thread_and_bounded_memory(spans, interval, capsys):
+    count = 1000
+    sessions = [agentops.start_session(name=f"long {n}") for n in range(count)]
+    scheduled = _held_by_scheduler()
+    wait_for(lambda: len(snapshots(spans)) >= 2 * count, timeout=60, what="two snapshots each")
+    assert len(live_threads()) == 1
+    held_running = _held_by_scheduler()
+    for session in sessions:
+        session.end_session()
+    # Every entry is dropped when it comes due next (at most 4 intervals away).
+    wait_for(lambda: not live._scheduler.heap, timeout=10, what="an empty heap")
+    assert {s.context.trace_id for s in snapshots(spans)} == {s.trace_id for s in sessions}
+    per_session = max(scheduled, held_running) / count
+    with capsys.disabled():
+        print(
+            f"\nlive sessions: {count} running cost 1 thread and {per_session:.0f} bytes each "
+            f"in the scheduler ({max(scheduled, held_running) / 1024:.0f} KiB)"
+        )
+    assert per_session < 300
+    assert _held_by_scheduler() < 1024
+
+
+def _held_by_scheduler() -> int:
+    """Bytes of the scheduler's heap: the list and each entry with what only it holds."""
+    with live._scheduler.condition:
+        heap = list(live._scheduler.heap)
+    return sys.getsizeof(live._scheduler.heap) + sum(
+        sys.getsizeof(entry) + sum(sys.getsizeof(item) for item in entry) for entry in heap
+    )
+
+
+# -- processes: exit and fork ---------------------------------------------------------------
+
+AT_EXIT = """
+trace.set_tracer_provider(make_provider())
+import opentelemetry_instrumentation_agentops as agentops
+
+session = agentops.start_session(name="until exit")
+time.sleep(0.35)  # snapshots at 0.05, 0.15 and 0.35 s
+"""
+
+
+def test_snapshots_stop_at_exit(tmp_path):
+    done = run_script(tmp_path, AT_EXIT, OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL="0.05")
+    assert done.returncode == 0, done.stderr
+    found = read_spans(tmp_path / "spans.jsonl")
+    (root,) = [s for s in found if s["parent_span_id"] is None]
+    assert root["attributes"]["agentops.session.end_state"] == "Indeterminate"
+    taken = [s for s in found if s["attributes"].get(LIVE)]
+    assert 2 <= len(taken) <= 3
+    assert all(s["start"] <= root["end"] for s in taken)
+    assert "Already shutdown" not in done.stderr, done.stderr
+
+
+AFTER_FORK = """
+import sys
+import threading
+
+trace.set_tracer_provider(make_provider())
+import opentelemetry_instrumentation_agentops as agentops
+
+parent = agentops.start_session(name="parent")
+time.sleep(0.08)  # the live thread runs
+pid = os.fork()
+if pid == 0:
+    time.sleep(0.4)  # the parent's session would have had 2 more snapshots here
+    names = [t.name for t in threading.enumerate()]
+    own = agentops.start_session(name="child")
+    time.sleep(0.12)  # one snapshot, at 0.05 s
+    own.end_session()
+    trace.get_tracer_provider().force_flush()
+    print(json.dumps({"threads_before_own_session": names}), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+parent.end_session()
+"""
+
+
+def test_a_forked_child_never_snapshots_its_parents_sessions(tmp_path):
+    done = run_script(tmp_path, AFTER_FORK, OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL="0.05")
+    assert done.returncode == 0, done.stderr
+    printed = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert "agentops-live" not in printed[-1]
+    found = read_spans(tmp_path / "spans.jsonl")
+    parent_pid = next(s["pid"] for s in found if s["name"] == "session parent")
+    child = [s for s in found if s["pid"] != parent_pid]
+    assert {s["name"] for s in child} == {"session child"}  # its root and its own snapshot
+    assert [s["attributes"].get(LIVE) for s in child].count(True) == 1
