@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,13 @@ REPLIES = {
     "refund": "I have started the refund; it reaches your card in 3 days.",
 }
 DEFAULT_REPLY = "Happy to help. What else can I do for you?"
+# Messages are content: recorded only on the standard opt-in. Phoenix then shows each turn's
+# input and output (OpenInference's input.value / output.value on the run's root).
+CAPTURE = os.environ.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "").lower() in {
+    "true",
+    "span_only",
+    "span_and_event",
+}
 
 
 def answer(message: str) -> str:
@@ -59,8 +67,13 @@ def answer(message: str) -> str:
 
 def serve_turn(conversation_id: str, message: str) -> dict[str, Any]:
     """One request: one run of the conversation, ended Success or Fail with the request."""
-    with agentops.start_session(session_id=conversation_id, name="chat turn") as run:
+    attributes = {"input.value": message} if CAPTURE else None
+    with agentops.start_session(
+        session_id=conversation_id, name="chat turn", attributes=attributes
+    ) as run:
         reply = answer(message)
+        if CAPTURE:
+            run.span.set_attribute("output.value", reply)
     return {"conversation_id": conversation_id, "reply": reply, "trace_id": f"{run.trace_id:032x}"}
 
 

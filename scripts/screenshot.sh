@@ -5,20 +5,14 @@
 #
 # Runs scripts/demo.sh with Phoenix kept running, takes a headless Chromium screenshot of the
 # trace page of one session (SCREENSHOT_SESSION, default "support bob": LLM calls, a tool call
-# and actions), then stops that Phoenix by its PID. Installs the Debian package `chromium` when
-# no chromium is on PATH (needs root).
+# and actions), then stops that Phoenix by its PID. scripts/chromium-screenshot.sh takes the
+# shot (it installs the Debian package `chromium` when none is on PATH; needs root).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUTPUT="$(realpath -m "${1:-docs/phoenix-session.png}")"
 SESSION="${SCREENSHOT_SESSION:-support bob}"
 
 step() { printf '\n== %s\n' "$*"; }
-
-if ! command -v chromium >/dev/null; then
-    step "Chromium (Debian package chromium)"
-    apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
-fi
 
 TMP="$(mktemp -d -t agentops-screenshot-XXXXXX)"
 PHOENIX_PID=""
@@ -50,13 +44,4 @@ if [[ -z "$PHOENIX_PID" || -z "$URL" ]]; then
 fi
 
 step "screenshot of $URL"
-mkdir -p "$(dirname "$OUTPUT")"
-# --virtual-time-budget lets the single-page app fetch the trace before the shot.
-chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$TMP/chromium" --window-size=1600,1000 --virtual-time-budget=15000 \
-    --hide-scrollbars --screenshot="$OUTPUT" "$URL" >"$TMP/chromium.log" 2>&1 || {
-    cat "$TMP/chromium.log" >&2
-    exit 1
-}
-echo "wrote $OUTPUT"
+bash scripts/chromium-screenshot.sh "$URL" "$OUTPUT"

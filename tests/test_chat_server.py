@@ -76,3 +76,14 @@ def test_a_bad_request_starts_no_run(server_url, spans):
     assert raised.value.code == 400
     assert json.load(raised.value)["error"]
     assert spans.all() == []
+
+
+@pytest.mark.parametrize("capture", [False, True])
+def test_messages_are_on_the_run_only_when_content_capture_is_on(
+    chat, server_url, spans, monkeypatch, capture
+):
+    monkeypatch.setattr(chat, "CAPTURE", capture)
+    answer = chat.talk(server_url, "c-3", "Where is my order?")
+    (root,) = spans.roots()
+    shown = (root.attributes.get("input.value"), root.attributes.get("output.value"))
+    assert shown == (("Where is my order?", answer["reply"]) if capture else (None, None))
