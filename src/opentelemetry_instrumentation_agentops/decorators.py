@@ -106,8 +106,9 @@ def _track_agent_class(cls: type, name: str | None) -> type:
             agent_id, agent_name = agent_identity(
                 given or name or getattr(self, "role", None) or cls.__name__
             )
-            setattr(self, AGENT_ID_ATTR, agent_id)
-            setattr(self, AGENT_NAME_ATTR, agent_name)
+            # object.__setattr__: a pydantic model (crewai's Agent) refuses unknown fields
+            object.__setattr__(self, AGENT_ID_ATTR, agent_id)
+            object.__setattr__(self, AGENT_NAME_ATTR, agent_name)
             session = kwargs.get("session")  # AgentOps 0.3: MyAgent(..., session=s)
             create_agent_span(
                 agent_id, agent_name, session if isinstance(session, Session) else None
