@@ -297,6 +297,31 @@ def test_opentelemetry_instrument_uses_it_from_the_environment(tmp_path):
     assert printed["kept"] == [kept_by_hash(f"conversation-{n}", 0.4) for n in range(200)]
 
 
+INIT_PIPELINE = """
+import opentelemetry_instrumentation_agentops as agentops
+
+agentops.init(auto_start_session=False)
+print(json.dumps(trace.get_tracer_provider().sampler.get_description()))
+"""
+
+
+@pytest.mark.parametrize(
+    ("sampler", "description"),
+    [("agentops_session", "SessionSampler{0.4}"), ("traceidratio", "TraceIdRatioBased{0.4}")],
+)
+def test_the_pipeline_init_builds_takes_it_from_the_environment(tmp_path, sampler, description):
+    done = run_script(
+        tmp_path,
+        INIT_PIPELINE,
+        OTEL_TRACES_SAMPLER=sampler,
+        OTEL_TRACES_SAMPLER_ARG="0.4",
+        OTEL_TRACES_EXPORTER="none",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]).startswith(description)
+    assert "Couldn't recognize sampler" not in done.stderr
+
+
 def test_the_sampler_logs_nothing_on_the_hot_path(caplog):
     caplog.set_level(logging.DEBUG)
     sampler = SessionSampler(0.5)

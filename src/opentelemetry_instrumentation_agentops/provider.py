@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from .config import env_flag
 from .log import logger
 from .meter_provider import configure_default_meter_provider
+from .sampling import sampler_from_env
 
 
 def is_configured() -> bool:
@@ -40,7 +41,7 @@ def configure_default_provider(
     if env_flag("OTEL_SDK_DISABLED"):
         return trace.get_tracer_provider()
     resource = Resource.create({SERVICE_NAME: service_name} if service_name else {})
-    provider = TracerProvider(resource=resource)
+    provider = TracerProvider(resource=resource, sampler=sampler_from_env())
     from_env = exporter is None
     exporter = exporter if exporter is not None else exporter_from_env(endpoint)
     if exporter is not None:

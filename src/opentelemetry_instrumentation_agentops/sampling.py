@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -135,6 +136,18 @@ def _valid_ratio(value: Any) -> float:
         )
         return clamped
     return ratio
+
+
+def sampler_from_env() -> SessionSampler | None:
+    """Ours when ``OTEL_TRACES_SAMPLER`` names it, else None (the SDK's choice from the env).
+
+    A bare ``TracerProvider()`` knows only the SDK's built-in sampler names; the pipeline
+    ``init()`` builds passes this, so the variable works there as under
+    ``opentelemetry-instrument``.
+    """
+    if os.environ.get("OTEL_TRACES_SAMPLER", "").strip().lower() != ENTRY_POINT:
+        return None
+    return session_sampler(os.environ.get("OTEL_TRACES_SAMPLER_ARG"))
 
 
 def session_sampler(argument: str | float | None = None) -> SessionSampler:
