@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Status, StatusCode
 from support.conventions import (
     ALL,
+    AT_END,
     GENAI,
     LLM,
     OPENINFERENCE,
@@ -107,15 +108,15 @@ def test_one_call_traced_twice_counts_once_with_the_outermost_tokens(
             with trace.use_span(http or outer_span, end_on_exit=False):
                 inner_span = start_call(inner_tracer, inner, kind)
         if inner_ends_first:
-            end_call(inner_span, inner, inner_tokens)
-        end_call(outer_span, outer, outer_tokens)
+            end_call(inner_span, inner, inner_tokens, kind)
+        end_call(outer_span, outer, outer_tokens, kind)
         if not inner_ends_first:
-            end_call(inner_span, inner, inner_tokens)
+            end_call(inner_span, inner, inner_tokens, kind)
         if http is not None:
             http.end()
 
     tokens = outer_tokens or inner_tokens or (0, 0)
-    if outer.late and inner_ends_first and inner_tokens:
+    if outer.late == AT_END and inner_ends_first and inner_tokens:
         # Counted when the inner span ended, before the outer one said it was a call.
         tokens = inner_tokens
     calls = (1, 0) if kind == LLM else (0, 1)
@@ -139,7 +140,7 @@ def test_a_late_llm_span_not_made_current_is_one_call_with_the_client_span_insid
 
 def test_parallel_late_calls_of_one_instrumentation_each_count():
     """Two LangGraph branches: overlapping LLM spans of one tracer are two calls."""
-    late = next(c for c in ALL if c.late and c.name.startswith("openinference"))
+    late = next(c for c in ALL if c.late == AT_END and c.name.startswith("openinference"))
 
     def branches():
         root = trace.set_span_in_context(agentops.get_current_session().span)

@@ -96,10 +96,20 @@ CALL_KEYS = frozenset(_CALLS)
 KEYS = frozenset(row.key for row in TABLE)
 
 
-def call_kind(attributes: Mapping[str, Any]) -> str | None:
-    """``LLM_CALL``, ``TOOL_CALL`` or None: the first row a span's attributes match."""
+def present(attributes: Mapping[str, Any], keys: Any = None) -> dict[str, Any]:
+    """The attributes of the table that a span carries, as a plain dict.
+
+    One pass over the span's keys (or over ``keys``, its keys already read): looking up a
+    key an SDK span lacks raises and catches a KeyError inside, which ``call_kind`` and
+    ``usage`` would otherwise do a dozen times.
+    """
+    return {key: attributes[key] for key in KEYS.intersection(attributes if keys is None else keys)}
+
+
+def call_kind(found: Mapping[str, Any]) -> str | None:
+    """``LLM_CALL``, ``TOOL_CALL`` or None: the first row that ``present()``'s answer matches."""
     for key, kinds in _CALLS.items():
-        value = attributes.get(key)
+        value = found.get(key)
         if value is not None:
             try:
                 kind = kinds.get(value)
@@ -110,11 +120,16 @@ def call_kind(attributes: Mapping[str, Any]) -> str | None:
     return None
 
 
-def usage(attributes: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-    """Input tokens, output tokens and cost as the span carries them (None where absent).
+def usage(found: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """Input tokens, output tokens and cost in ``present()``'s answer (None where absent).
 
     Values are as written: the caller keeps only valid counts and costs.
     """
-    return tuple(  # type: ignore[return-value]
-        next((attributes[key] for key in keys if key in attributes), None) for keys in _USAGE_KEYS
-    )
+    values: list[Any] = [None, None, None]
+    for index, keys in enumerate(_USAGE_KEYS):
+        for key in keys:
+            value = found.get(key)
+            if value is not None:
+                values[index] = value
+                break
+    return values[0], values[1], values[2]

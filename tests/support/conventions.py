@@ -1,9 +1,10 @@
 """Synthetic LLM and tool spans in each convention the totals count (design.md section 4).
 
 A ``Convention`` says which attributes make a span an LLM call or a tool call and where
-its tokens go. ``late`` conventions write the kind only after the span started, as
-OpenInference's and OpenLLMetry's LangChain tracers do, so a span processor sees it
-only at the span's end.
+its tokens go, and when the kind is written: at the start (``None``), right after it
+(``AFTER_START``: OpenLLMetry's LangChain tracer), or at the end with the usage
+(``AT_END``: OpenInference's LangChain tracer), so that a span processor sees it only
+when the span ends.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from opentelemetry import context, trace
 
 LLM, TOOL = "llm", "tool"
+AFTER_START, AT_END = "after-start", "at-end"
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class Convention:
     tool: dict[str, str]
     input_key: str
     output_key: str
-    late: bool = False  # kind written after the start
+    late: str | None = None  # when the kind is written, if not at the start
 
     def kind_attributes(self, kind: str) -> dict[str, str]:
         return self.llm if kind == LLM else self.tool
@@ -63,7 +65,9 @@ OPENLLMETRY = Convention(
     "llm.usage.completion_tokens",
 )
 EARLY = (GENAI, GENAI_LEGACY, OPENINFERENCE, OPENLLMETRY)
-ALL = EARLY + tuple(replace(c, name=f"{c.name}-late", late=True) for c in EARLY)
+ALL = EARLY + tuple(
+    replace(c, name=f"{c.name}-{late}", late=late) for late in (AFTER_START, AT_END) for c in EARLY
+)
 
 # Attributes every non-GenAI span in these tests carries (an HTTP client's).
 HTTP = {"http.request.method": "POST", "url.full": "http://127.0.0.1/v1/chat/completions"}
@@ -84,13 +88,17 @@ def start_call(
         context=parent,
         attributes=None if convention.late else kind_attributes,
     )
-    if convention.late:
+    if convention.late == AFTER_START:
         span.set_attributes(kind_attributes)
     return span
 
 
-def end_call(span: trace.Span, convention: Convention, tokens: tuple[int, int] | None) -> None:
+def end_call(
+    span: trace.Span, convention: Convention, tokens: tuple[int, int] | None, kind: str = LLM
+) -> None:
     """End a call span, with its usage written at the end as instrumentations do."""
+    if convention.late == AT_END:
+        span.set_attributes(convention.kind_attributes(kind))
     if tokens is not None:
         span.set_attributes(convention.usage(tokens))
     span.end()
@@ -108,7 +116,7 @@ def call(
     span = start_call(tracer, convention, kind, **options)
     with trace.use_span(span, end_on_exit=False):
         yield span
-    end_call(span, convention, tokens)
+    end_call(span, convention, tokens, kind)
 
 
 @contextlib.contextmanager
