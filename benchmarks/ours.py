@@ -100,6 +100,14 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
     def step() -> int:
         return work()
 
+    chat_start = {attr.OPERATION_NAME: attr.OP_CHAT, attr.REQUEST_MODEL: "gpt-4o-mini"}
+    chat_usage = {attr.INPUT_TOKENS: 12, attr.OUTPUT_TOKENS: 5}
+
+    def chat_span(tracer: Any) -> None:
+        # What an OpenAI instrumentation writes for one model call: counted in the session.
+        with tracer.start_as_current_span("chat gpt-4o-mini", attributes=chat_start) as span:
+            span.set_attributes(chat_usage)
+
     # Session metrics: the rows above run as an application without a MeterProvider does (on,
     # nothing configured); these three set the state before each block, untimed.
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
@@ -180,6 +188,16 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             goal=1.15,
             context=in_session,
             headline="clean",  # the subject is what our processor adds to the provider
+        ),
+        Comparison(
+            "processor-llm",
+            "third-party `chat` span with tokens in a session, our span processor on",
+            "the same span on a provider without our processor",
+            lambda: chat_span(lib),
+            lambda: chat_span(lib),
+            lambda: chat_span(lib_clean),
+            context=in_session,
+            headline="clean",  # what counting one LLM call costs it
         ),
         metrics_row("session-metrics-off", "metrics off", metrics_state(False)),
         metrics_row("session-metrics-none", "metrics on, no MeterProvider", metrics_state(True)),

@@ -17,6 +17,7 @@ ROWS = (
     "`start_session()` + `end_session()`",
     '`@record_action("step")` function',
     "third-party `start_as_current_span` in a session",
+    "third-party `chat` span with tokens in a session",
     "open sessions, RSS over the same process before",
     "events in one session",
 )
