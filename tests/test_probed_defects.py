@@ -11,6 +11,7 @@ import asyncio
 import threading
 
 import pytest
+from opentelemetry import context
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import StatusCode
 
@@ -147,7 +148,15 @@ def test_an_exception_failing_a_session_by_itself_is_one_error(spans):
 # -- f. an event recorded after its session ended ----------------------------------------------
 
 
-def test_an_event_recorded_in_the_trace_of_an_ended_session_carries_its_id(spans):
+@pytest.fixture
+def own_context():
+    """These tests leave an ended session current on purpose: put the context back."""
+    token = context.attach(context.get_current())
+    yield
+    context.detach(token)
+
+
+def test_an_event_recorded_in_the_trace_of_an_ended_session_carries_its_id(spans, own_context):
     session = agentops.start_session()
     ender = threading.Thread(target=session.end_session)  # ended elsewhere: still current here
     ender.start()
@@ -158,7 +167,7 @@ def test_an_event_recorded_in_the_trace_of_an_ended_session_carries_its_id(spans
     assert late.attributes[attr.SESSION_ID] == session.session_id
 
 
-def test_a_decorated_call_in_the_trace_of_an_ended_session_carries_its_id(spans):
+def test_a_decorated_call_in_the_trace_of_an_ended_session_carries_its_id(spans, own_context):
     @agentops.record_action("late")
     def late():
         return None
