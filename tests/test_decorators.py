@@ -311,3 +311,34 @@ def test_decorator_preserves_function_metadata():
 
     assert documented.__name__ == "documented"
     assert documented.__doc__ == "Docs."
+
+
+def test_every_span_started_in_a_tracked_agents_method_carries_the_agent(spans):
+    tracer = trace.get_tracer("third.party")
+
+    @agentops.track_agent(name="writer")
+    class Writer:
+        def draft(self):  # not decorated: AgentOps 0.3 still attributed its LLM calls
+            with tracer.start_as_current_span("chat gpt-4o"):
+                return self.polish()
+
+        def polish(self):
+            with tracer.start_as_current_span("chat gpt-4o-mini"):
+                return "text"
+
+        async def review(self):
+            with tracer.start_as_current_span("chat review"):
+                return "ok"
+
+    with agentops.start_session():
+        writer = Writer()
+        assert writer.draft() == "text"
+        assert asyncio.run(writer.review()) == "ok"
+        with tracer.start_as_current_span("chat outside"):
+            pass
+    (created,) = [s for s in spans.all() if s.name == "create_agent writer"]
+    agent_id = created.attributes["gen_ai.agent.id"]
+    for name in ("chat gpt-4o", "chat gpt-4o-mini", "chat review"):
+        assert spans.one(name).attributes["gen_ai.agent.id"] == agent_id, name
+        assert spans.one(name).attributes["gen_ai.agent.name"] == "writer"
+    assert "gen_ai.agent.id" not in spans.one("chat outside").attributes

@@ -12,9 +12,10 @@ grows, and the exception propagates unchanged; one cancelled or interrupted
 ``wrapping.py``).
 
 ``@track_agent`` on a class makes one ``create_agent {name}`` span per
-instance; the instance's decorated methods, and every span started while they
-run (other instrumentations' LLM calls included), carry its ``gen_ai.agent.id``
-and ``gen_ai.agent.name``.
+instance; while any of the class's own methods runs, its agent is current, so
+the instance's decorated methods and every span started meanwhile (other
+instrumentations' LLM calls included) carry its ``gen_ai.agent.id`` and
+``gen_ai.agent.name``.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ import functools
 import inspect
 from typing import Any
 
+from opentelemetry import context
+
 from . import attributes as attr
 from .events import agent_identity
 from .log import logger
-from .registry import current_session
+from .registry import AGENT_KEY, current_session
 from .sessions import Session
 from .spans import start_child_span
 from .suppression import is_instrumentation_enabled
@@ -36,6 +39,7 @@ from .wrapping import (
     AGENT_NAME_ATTR,
     TOOL_KEYS,
     Spec,
+    agent_of,
     bare_or_called,
     label_of,
     traced,
@@ -119,7 +123,63 @@ def _track_agent_class(cls: type, name: str | None) -> type:
             )
 
     cls.__init__ = __init__  # type: ignore[misc]
+    _run_methods_as_agent(cls)
     return cls
+
+
+def _run_methods_as_agent(cls: type) -> None:
+    """Make the instance's agent current while any of the class's own methods runs.
+
+    AgentOps 0.3 found the agent of an LLM call by walking the call stack; here the agent is
+    put in the context, so every span started inside (an OpenAI instrumentation's chat span
+    included) carries it (the span processor stamps it). Dunder methods, static and class
+    methods and generators are left as they are.
+    """
+    for name, member in list(vars(cls).items()):
+        if name.startswith("__") or not inspect.isfunction(member):
+            continue
+        if inspect.isgeneratorfunction(member) or inspect.isasyncgenfunction(member):
+            continue  # the context of a suspended generator is not the method's to hold
+        try:
+            setattr(cls, name, _as_agent(member))
+        except Exception:  # a class that refuses new attributes keeps its methods
+            logger.debug("could not run %s.%s as its agent", cls.__name__, name, exc_info=True)
+
+
+def _as_agent(method: Any) -> Any:
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def async_agent_method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            token = _enter_agent(self)
+            try:
+                return await method(self, *args, **kwargs)
+            finally:
+                if token is not None:
+                    context.detach(token)
+
+        return async_agent_method
+
+    @functools.wraps(method)
+    def agent_method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        token = _enter_agent(self)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            if token is not None:
+                context.detach(token)
+
+    return agent_method
+
+
+def _enter_agent(instance: Any) -> object | None:
+    """Attach a context naming ``instance``'s agent; None when there is nothing to attach."""
+    if not is_instrumentation_enabled():
+        return None
+    agent = agent_of((instance,))
+    if agent is None or context.get_value(AGENT_KEY) == agent:
+        return None
+    return context.attach(context.set_value(AGENT_KEY, agent))
 
 
 def create_agent_span(agent_id: str, agent_name: str, session: Session | None = None) -> None:

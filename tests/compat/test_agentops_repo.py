@@ -45,12 +45,6 @@ def test_multi_session_llm_gives_two_sessions_each_with_its_llm_call(tmp_path, f
     assert "action test event" in run.in_trace(first)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 3, not done yet: the example's agent methods are undecorated, so "
-    "no agent is current in the context while they call OpenAI, and the chat spans carry "
-    "no gen_ai.agent.id (AgentOps 0.3 found the agent by walking the call stack)",
-)
 def test_multi_agent_example_attributes_llm_calls_to_their_agent(tmp_path, fake_openai):
     """0.3.26 examples/multi_agent_example.ipynb: two @track_agent classes calling OpenAI."""
     program = repo_program("0.3.26", "examples/multi_agent_example.ipynb")
