@@ -18,6 +18,8 @@ import pytest
 
 from examples.fake_openai import FakeOpenAIServer
 
+from .scripts import AGENTOPS_REPO, agentops_repo_available
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -39,7 +41,20 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         return True  # the crewai environment of scripts/compat.sh runs it
     if collection_path.name.endswith("_04.py") and (agentops_version() or "").startswith("0.3"):
         return True
+    # AgentOps' own programs are read from its repository, which is never copied into this one
+    # and which PyPI does not ship: without it they are not collected, and the header says so.
+    if collection_path.name.startswith("test_agentops_repo") and not agentops_repo_available():
+        return True
     return None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if agentops_repo_available():
+        return f"AgentOps' repository: {AGENTOPS_REPO} (its programs run)"
+    return (
+        f"AgentOps' repository: NOT FOUND at AGENTOPS_REPO={AGENTOPS_REPO}; the tests that run "
+        "its programs (test_agentops_repo*.py) are not collected"
+    )
 
 
 def _installed(distribution: str) -> bool:

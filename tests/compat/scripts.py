@@ -214,6 +214,17 @@ AGENTOPS_REPO = os.environ.get("AGENTOPS_REPO", "/work/.mirror/AgentOps-AI+agent
 AGENTOPS_API_KEY = "11111111-1111-4111-8111-111111111111"  # AgentOps' own tests' key
 
 
+def agentops_repo_available() -> bool:
+    """Whether AgentOps' repository can be read (the session's ``fetch`` brings it)."""
+    try:
+        subprocess.run(
+            ["git", "-C", AGENTOPS_REPO, "rev-parse", "--git-dir"], capture_output=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return True
+
+
 def repo_program(tag: str, path: str) -> str:
     """The source of ``path`` at ``tag`` in AgentOps' repository; a notebook's code cells.
 
