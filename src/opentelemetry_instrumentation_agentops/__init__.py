@@ -45,6 +45,9 @@ API
 ---
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .api import (
     add_tags,
     end_all_sessions,
@@ -78,7 +81,6 @@ from .errors import (
     SessionEndedError,
 )
 from .events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
-from .instrumentor import AgentOpsInstrumentor
 from .legacy import (
     ERROR,
     SUCCESS,
@@ -100,6 +102,18 @@ from .legacy import (
 from .sampling import SessionSampler
 from .sessions import Session
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .instrumentor import AgentOpsInstrumentor
+
+
+def __getattr__(name: str) -> Any:
+    # AgentOpsInstrumentor loads opentelemetry.instrumentation, wrapt and the agentops redirect:
+    # loaded when first asked for (the entry point, an import), not by `import` of the package.
+    if name == "AgentOpsInstrumentor":
+        return importlib.import_module(f"{__name__}.instrumentor").AgentOpsInstrumentor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ERROR",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import decimal
 import random
 import traceback
 import uuid
@@ -165,8 +164,10 @@ def foreign_event(obj: Any) -> Any:
         event_type = _event_type(obj)
         if event_type is not None:
             values["event_type"] = event_type
-        if isinstance(values.get("cost"), decimal.Decimal):
-            values["cost"] = float(values["cost"])
+        cost = values.get("cost")
+        if cost is not None and not isinstance(cost, (int, float)):  # agentops' Decimal
+            with contextlib.suppress(Exception):
+                values["cost"] = float(cost)
         if values.get("trigger_event") is not None:
             values["trigger_event"] = foreign_event(values["trigger_event"])
         return cls(**values)

@@ -29,9 +29,10 @@ def exports_nothing(provider: Any) -> bool:
 
 def warn_if_not_exported(session: Any) -> None:
     """Session-end hook: the once-per-process warning when nothing is exported."""
-    if _state["warned"] or settings.disabled or env_flag("OTEL_SDK_DISABLED"):
+    # The provider check first: it is the cheap one, and it answers for most sessions.
+    if _state["warned"] or not exports_nothing(current_provider()):
         return
-    if not exports_nothing(current_provider()):
+    if settings.disabled or env_flag("OTEL_SDK_DISABLED"):
         return
     _state["warned"] = True
     logger.warning(

@@ -31,22 +31,31 @@ the extra to install.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
 import threading
-from collections.abc import Callable
-from importlib import metadata
-from typing import Any
-
-import wrapt
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from .config import DISABLED_ENV, INSTRUMENT_LLM_CALLS_ENV, env_flag, settings
 from .log import logger
 from .sessions import Session
+from .suppression import is_instrumentation_enabled
+
+if TYPE_CHECKING:
+    from importlib import metadata
+
+# importlib.metadata, wrapt and packaging are loaded by the functions that need them, the first
+# time init() turns LLM instrumentations on: importing this package stays cheap (benchmarks,
+# import row).
+
+
+def _metadata() -> ModuleType:
+    return importlib.import_module("importlib.metadata")
+
 
 ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
 OFFICIAL_PREFIX = "opentelemetry-instrumentation-genai-"
@@ -112,7 +121,9 @@ def instrument_llm_calls(enabled: bool = True) -> list[str]:
                 _wrap_session_calls(sys.modules[module])
             elif module not in _state["hooked"]:  # wrapt cannot remove a hook: one each
                 _state["hooked"].add(module)
-                wrapt.register_post_import_hook(_wrap_session_calls, module)
+                importlib.import_module("wrapt").register_post_import_hook(
+                    _wrap_session_calls, module
+                )
     if turned_on:
         logger.debug("init(): LLM call instrumentations turned on: %s", ", ".join(turned_on))
     return turned_on
@@ -123,7 +134,7 @@ def candidates() -> dict[str, list[metadata.EntryPoint]]:
     found = _state["candidates"]
     if found is None:
         found = {}
-        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        for entry_point in _metadata().entry_points(group=ENTRY_POINT_GROUP):
             for library in _instrumented_libraries(entry_point):
                 found.setdefault(library, []).append(entry_point)
         for entry_points in found.values():
@@ -132,28 +143,37 @@ def candidates() -> dict[str, list[metadata.EntryPoint]]:
     return found
 
 
-def _instrumented_libraries(entry_point: metadata.EntryPoint) -> list[str]:
-    """The LLM libraries an entry point's distribution declares it instruments."""
-    dist = getattr(entry_point, "dist", None)
-    libraries = []
+def _requirements(dist: Any) -> Iterator[Any]:
+    """The parsed requirements of a distribution (``packaging`` Requirement objects)."""
+    requirements = importlib.import_module("packaging.requirements")
     for line in (dist.requires or []) if dist is not None else []:
         try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
+            yield requirements.Requirement(line)
+        except requirements.InvalidRequirement:
             continue
+
+
+def _canonical(name: str) -> str:
+    return importlib.import_module("packaging.utils").canonicalize_name(name)
+
+
+def _instrumented_libraries(entry_point: metadata.EntryPoint) -> list[str]:
+    """The LLM libraries an entry point's distribution declares it instruments."""
+    libraries = []
+    for requirement in _requirements(getattr(entry_point, "dist", None)):
         marker = requirement.marker
         if marker is None or not marker.evaluate({"extra": "instruments"}):
             continue
         if marker.evaluate({"extra": ""}):  # not specific to the instruments extra
             continue
-        name = canonicalize_name(requirement.name)
+        name = _canonical(requirement.name)
         if name in LIBRARIES:
             libraries.append(name)
     return libraries
 
 
 def _preference(entry_point: metadata.EntryPoint) -> tuple[int, str]:
-    dist = canonicalize_name(entry_point.dist.name) if entry_point.dist is not None else ""
+    dist = _canonical(entry_point.dist.name) if entry_point.dist is not None else ""
     if dist.startswith(OFFICIAL_PREFIX):
         rank = 0
     elif dist.startswith(CONTRIB_PREFIX):
@@ -165,16 +185,12 @@ def _preference(entry_point: metadata.EntryPoint) -> tuple[int, str]:
 
 def _installed(library: str, entry_point: metadata.EntryPoint) -> bool:
     """Whether ``library`` is installed at a version the instrumentation supports."""
-    for line in entry_point.dist.requires or []:
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            continue
-        if canonicalize_name(requirement.name) != library:
+    for requirement in _requirements(entry_point.dist):
+        if _canonical(requirement.name) != library:
             continue
         try:
-            return requirement.specifier.contains(metadata.version(library), prereleases=True)
-        except metadata.PackageNotFoundError:
+            return requirement.specifier.contains(_metadata().version(library), prereleases=True)
+        except _metadata().PackageNotFoundError:
             return False
     return False
 
@@ -183,8 +199,14 @@ def _active_instrumentor(entry_point: metadata.EntryPoint) -> Any:
     """The entry point's instrumentor when it is already loaded and active, else None."""
     if entry_point.module not in sys.modules:  # never loaded: cannot be instrumenting
         return None
-    instrumentor = entry_point.load()()  # BaseInstrumentor is a singleton per class
+    instrumentor = _instrumentor_class(entry_point.name, entry_point.value)()  # a singleton
     return instrumentor if instrumentor.is_instrumented_by_opentelemetry else None
+
+
+@functools.cache
+def _instrumentor_class(name: str, value: str) -> Any:
+    # Loading an entry point reads package metadata: once per entry point, not per session end.
+    return _metadata().EntryPoint(name, value, ENTRY_POINT_GROUP).load()
 
 
 def is_instrumented(library: str) -> bool:
@@ -256,8 +278,12 @@ def _async_call(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
     return in_session()
 
 
-class _SessionCall(wrapt.FunctionWrapper):
-    """The session= wrapper (its own class: ``type()`` tells it from other wrappers)."""
+_SESSION_WRAPPERS = (_sync_call, _async_call)
+
+
+def _is_ours(method: Any) -> bool:
+    """Whether ``method`` is our session= wrapper (outermost, so it sees the keyword first)."""
+    return getattr(method, "_self_wrapper", None) in _SESSION_WRAPPERS
 
 
 def _wrap_session_calls(module: Any) -> None:
@@ -267,10 +293,13 @@ def _wrap_session_calls(module: Any) -> None:
         try:
             owner = getattr(importlib.import_module(module_name), class_name, None)
             current = None if owner is None else vars(owner).get(method)
-            if current is None or type(current) is _SessionCall:
+            if current is None or _is_ours(current):
                 continue  # absent in this version, or our wrapper is already outermost
             _session_wrapped.append((owner, method, current))
-            setattr(owner, method, _SessionCall(current, _async_call if is_async else _sync_call))
+            wrapper = _async_call if is_async else _sync_call
+            setattr(
+                owner, method, importlib.import_module("wrapt").FunctionWrapper(current, wrapper)
+            )
         except Exception:  # a library version we do not know: leave it alone
             logger.debug("could not wrap %s.%s.%s", module_name, class_name, method, exc_info=True)
 

@@ -17,20 +17,16 @@ knocking on a collector that is not there. Periodic export follows
 from __future__ import annotations
 
 import os
-from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import (
-    ConsoleMetricExporter,
-    MetricReader,
-    PeriodicExportingMetricReader,
-)
 from opentelemetry.sdk.resources import Resource
 
 from .log import logger
 from .metrics import records_nothing
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.metrics.export import MetricReader
 
 EXPORTER_ENV = "OTEL_METRICS_EXPORTER"
 ENTRY_POINT_GROUP = "opentelemetry_metrics_exporter"
@@ -65,6 +61,9 @@ def _configure(resource: Resource, endpoint: str | None, traces_over_otlp: bool)
             )
     if not readers:
         return None
+    # The SDK's metrics load here, when init() sets a pipeline up: not at the package's import.
+    from opentelemetry.sdk.metrics import MeterProvider
+
     provider = MeterProvider(resource=resource, metric_readers=readers)
     metrics.set_meter_provider(provider)
     return provider
@@ -72,11 +71,19 @@ def _configure(resource: Resource, endpoint: str | None, traces_over_otlp: bool)
 
 def reader_for(name: str, endpoint: str | None = None) -> MetricReader:
     """The metric reader ``OTEL_METRICS_EXPORTER`` names: an exporter is read periodically."""
+    from opentelemetry.sdk.metrics.export import (
+        ConsoleMetricExporter,
+        MetricReader,
+        PeriodicExportingMetricReader,
+    )
+
     if name == "otlp":
         exporter: Any = otlp_exporter(endpoint)
     elif name == "console":
         exporter = ConsoleMetricExporter()
     else:
+        from importlib.metadata import entry_points  # loaded when an exporter is looked up
+
         found = next(iter(entry_points(group=ENTRY_POINT_GROUP, name=name)), None)
         if found is None:
             raise LookupError(f"no {ENTRY_POINT_GROUP} entry point named {name!r} is installed")
