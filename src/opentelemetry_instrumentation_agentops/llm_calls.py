@@ -90,7 +90,13 @@ SESSION_CALLS: dict[str, tuple[tuple[str, str, str, bool], ...]] = {
 }
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {"hinted": False, "wanted": True, "candidates": None, "hooked": set()}
+_state: dict[str, Any] = {
+    "hinted": False,
+    "wanted": True,
+    "candidates": None,
+    "hooked": set(),
+    "instrumented": set(),  # libraries an active instrumentation was found for
+}
 _session_wrapped: list[tuple[Any, str, Any]] = []  # (class, method, original) for restore()
 
 
@@ -321,8 +327,12 @@ def hint_if_no_llm_call(session: Any) -> None:
     """Session-end hook: one hint per process when LLM calls may have gone unrecorded."""
     if _state["hinted"] or session.totals.llm_calls or not _state["wanted"]:
         return
+    instrumented = _state["instrumented"]
     for library, (module, extra) in LIBRARIES.items():
-        if module not in sys.modules or is_instrumented(library):
+        if module not in sys.modules or library in instrumented:
+            continue
+        if is_instrumented(library):  # found once, not asked again at every session end
+            instrumented.add(library)
             continue
         _state["hinted"] = True
         install = (
