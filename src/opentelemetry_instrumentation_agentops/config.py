@@ -49,6 +49,16 @@ def _env_seconds(name: str, default: float) -> float:
     return value if 0 <= value < float("inf") else default
 
 
+def otlp_protocol(signal: str) -> str:
+    """The OTLP protocol the standard variables choose for ``signal`` (traces, metrics)."""
+    protocol = (
+        os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL")
+        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "http/protobuf"
+    )
+    return protocol.strip().lower()
+
+
 def split_tags(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()

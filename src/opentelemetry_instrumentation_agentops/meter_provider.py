@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import metrics
 from opentelemetry.sdk.resources import Resource
 
+from .config import otlp_protocol
 from .log import logger
 from .metrics import records_nothing
 
@@ -95,13 +96,8 @@ def reader_for(name: str, endpoint: str | None = None) -> MetricReader:
 
 def otlp_exporter(endpoint: str | None = None) -> Any:
     """OTLP over the protocol the standard variables choose (default http/protobuf)."""
-    protocol = (
-        os.environ.get("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")
-        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-        or "http/protobuf"
-    )
     # Imported on use, as the traces' exporter is: only the protocol chosen is loaded.
-    if protocol.strip().lower() == "grpc":
+    if otlp_protocol("metrics") == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 
         return OTLPMetricExporter(endpoint=endpoint)

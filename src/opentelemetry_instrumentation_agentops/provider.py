@@ -17,7 +17,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
-from .config import env_flag
+from .config import env_flag, otlp_protocol
 from .log import logger
 from .meter_provider import configure_default_meter_provider
 from .sampling import sampler_from_env
@@ -60,12 +60,7 @@ def exporter_from_env(endpoint: str | None = None) -> Any:
         return None
     if "console" in names and "otlp" not in names:
         return ConsoleSpanExporter()
-    protocol = (
-        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-        or "http/protobuf"
-    )
-    if protocol.strip().lower() == "grpc":
+    if otlp_protocol("traces") == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         return OTLPSpanExporter(endpoint=endpoint)

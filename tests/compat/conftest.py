@@ -10,11 +10,11 @@ so a run that silently tested nothing cannot pass.
 
 from __future__ import annotations
 
-import os
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+from support.tiers import outside_the_run
 
 from examples.fake_openai import FakeOpenAIServer
 
@@ -23,18 +23,8 @@ from .scripts import AGENTOPS_REPO, agentops_repo_available
 HERE = Path(__file__).resolve().parent
 
 
-def _asked_for(config: pytest.Config) -> bool:
-    if os.environ.get("AGENTOPS_COMPAT", "").strip().lower() in ("1", "true", "yes"):
-        return True
-    for arg in config.args:
-        path = Path(str(arg).split("::", 1)[0]).resolve()
-        if path == HERE or HERE in path.parents:
-            return True
-    return False
-
-
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    if HERE in (collection_path, *collection_path.parents) and not _asked_for(config):
+    if outside_the_run(collection_path, config, HERE, "AGENTOPS_COMPAT"):
         return True
     # The 0.4 programs exist only where agentops 0.4 is installed: not collected, not skipped.
     if collection_path.name == "test_crewai.py" and not _installed("crewai"):

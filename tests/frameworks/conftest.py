@@ -10,31 +10,19 @@ cannot pass.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.tiers import outside_the_run
 
 from examples.fake_openai import FakeOpenAIServer
 
 HERE = Path(__file__).resolve().parent
 
 
-def _asked_for(config: pytest.Config) -> bool:
-    if os.environ.get("AGENTOPS_FRAMEWORKS", "").strip().lower() in ("1", "true", "yes"):
-        return True
-    for arg in config.args:
-        path = Path(str(arg).split("::", 1)[0]).resolve()
-        if path == HERE or HERE in path.parents:
-            return True
-    return False
-
-
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    if HERE in (collection_path, *collection_path.parents) and not _asked_for(config):
-        return True
-    return None
+    return outside_the_run(collection_path, config, HERE, "AGENTOPS_FRAMEWORKS")
 
 
 @pytest.fixture
