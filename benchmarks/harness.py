@@ -14,6 +14,9 @@ Method (the one of ``shared/reference/peer-bench.md``):
   *is* that provider-wide cost (our span processor) takes the clean one as its headline;
 - blocks of ``n`` calls timed with ``perf_counter_ns``, ``gc.collect()`` before each block
   (GC stays on); each round runs bare(shared), candidate, bare(clean), one after another;
+- a feature measured against its own off switch has a ``prepare_bare`` that sets the off state
+  before each baseline block and a ``prepare`` that sets the on state before each candidate
+  block (untimed), so the two states alternate round by round like any other pair;
 - one discarded warm-up round of ``n // 4`` calls, then ``rounds`` measured rounds;
 - a ratio per round (candidate block / baseline block of the same round); reported as the
   median (min-max) of those ratios, with the median µs per call.
@@ -76,6 +79,8 @@ class Comparison:
     goal: float | None = None  # the ratio to stay under, when the issue sets one
     # Untimed, before each candidate block of n calls (e.g. build the n inputs it consumes).
     prepare: Callable[[int], Any] | None = None
+    # Untimed, before each baseline block: the state the baselines run in (an off switch).
+    prepare_bare: Callable[[int], Any] | None = None
     # The OTel context every block of this comparison runs in (e.g. one with a session open).
     context: Any = None
     extra: dict[str, Any] = field(default_factory=dict)  # passed through to the Result
@@ -128,9 +133,9 @@ def time_block(func: Callable[[], Any], n: int, prepare: Callable[[int], Any] | 
 def compare(comparison: Comparison, n: int, rounds: int) -> Result:
     """Run ``comparison`` as the module docstring describes."""
     order = (
-        (comparison.bare_shared, None),
+        (comparison.bare_shared, comparison.prepare_bare),
         (comparison.candidate, comparison.prepare),
-        (comparison.bare_clean, None),
+        (comparison.bare_clean, comparison.prepare_bare),
     )
     token = None if comparison.context is None else otel_context.attach(comparison.context)
     try:

@@ -1,15 +1,24 @@
-"""Our operations against the same work done with bare OpenTelemetry (issue #7, items 1-4).
+"""Our operations against the same work done with bare OpenTelemetry (issues #7 and #16).
 
 Run as a driver (``python benchmarks/ours.py --n 2000 --rounds 9``): one process, one shared
 provider that the package uses and a clean one it never sees, both with a batch processor and
-a null exporter (see ``harness.py``). Items 1, 3 and 4 run inside one open session, item 2 with
-no session current. The peers' drivers reuse the same harness, so the rows of ours that the
-peer table compares against are measured exactly as each peer is. The last three rows time a
-session's start and end with its metrics off, on with no MeterProvider, and on with an SDK one.
+a null exporter (see ``harness.py``). Events, decorators and third-party spans run inside one
+open session, sessions with no session current. The peers' drivers reuse the same harness, so
+the rows of ours that the peer table compares against are measured exactly as each peer is.
+
+Three kinds of rows (``KIND`` below; ``docs/benchmarks.rst`` lists them all):
+
+- ``simplest``: against the simplest bare span (issue #7's rows, and the peers' baselines);
+- ``same``: against a bare span of the same shape, the span this package has to produce
+  anyway: same name, attributes, timestamps passed in, end attributes and status (issue #16);
+  what is left is our own Python;
+- ``switch``: a feature on against the same operation with that feature off (live snapshots,
+  counting in the span processor, metrics): what the feature itself costs.
 """
 
 from __future__ import annotations
 
+from time import time_ns
 from typing import Any
 
 from harness import (
@@ -28,6 +37,26 @@ from opentelemetry.trace import Status, StatusCode
 
 EVENT_ID = "5b7c1f0e-6f7e-4f5e-9d1c-2a3b4c5d6e7f"  # a fixed id for the bare spans
 OK = Status(StatusCode.OK)
+# The kind of each row (see the module docstring); the report groups rows by it.
+KIND = {
+    "record": "simplest",
+    "record-all-in": "simplest",
+    "session": "simplest",
+    "decorator": "simplest",
+    "processor": "same",
+    "record-same": "same",
+    "session-same": "same",
+    "decorator-same": "same",
+    "processor-llm": "switch",
+    "processor-counting": "switch",
+    "processor-idle": "switch",
+    "session-live": "switch",
+    "session-metrics-off": "simplest",
+    "session-metrics-none": "simplest",
+    "session-metrics-sdk": "simplest",
+    "metrics-none": "switch",
+    "metrics-sdk": "switch",
+}
 
 
 def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
@@ -37,7 +66,7 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
     import opentelemetry_instrumentation_agentops as agentops
     from opentelemetry_instrumentation_agentops import attributes as attr
     from opentelemetry_instrumentation_agentops import metrics
-    from opentelemetry_instrumentation_agentops.config import settings
+    from opentelemetry_instrumentation_agentops.config import DEFAULT_LIVE_INTERVAL, settings
 
     # The global provider is already set: init() keeps it and adds only our span processor.
     agentops.init(auto_start_session=False)
@@ -59,6 +88,20 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             attr.SESSION_ID: sid,
         }
         tracer.start_span("action step", attributes=attributes).end()
+
+    event_attributes = {
+        attr.EVENT_ID: EVENT_ID,
+        attr.EVENT_TYPE: "actions",
+        attr.ACTION_TYPE: "step",
+        attr.SESSION_ID: sid,
+    }
+
+    def bare_event_same(tracer: Any) -> None:
+        # The span record() writes, with its timestamps passed in as record() passes them.
+        start = time_ns()
+        tracer.start_span("action step", attributes=event_attributes, start_time=start).end(
+            time_ns()
+        )
 
     events: list[Any] = []
 
@@ -100,6 +143,11 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
     def step() -> int:
         return work()
 
+    def bare_action_same(tracer: Any) -> None:
+        # What @record_action("step") makes of one call, written by hand.
+        with tracer.start_as_current_span("action step", attributes=event_attributes):
+            work()
+
     chat_start = {attr.OPERATION_NAME: attr.OP_CHAT, attr.REQUEST_MODEL: "gpt-4o-mini"}
     chat_usage = {attr.INPUT_TOKENS: 12, attr.OUTPUT_TOKENS: 5}
 
@@ -107,6 +155,21 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
         # What an OpenAI instrumentation writes for one model call: counted in the session.
         with tracer.start_as_current_span("chat gpt-4o-mini", attributes=chat_start) as span:
             span.set_attributes(chat_usage)
+
+    # The same span with keys that no convention of conventions.TABLE knows: the processor
+    # stamps and tracks it like any span of the session, and counts nothing.
+    plain_start = {"x.operation.name": "chat", "x.request.model": "gpt-4o-mini"}
+    plain_usage = {"x.usage.input_tokens": 12, "x.usage.output_tokens": 5}
+
+    def plain_span(tracer: Any) -> None:
+        with tracer.start_as_current_span("chat gpt-4o-mini", attributes=plain_start) as span:
+            span.set_attributes(plain_usage)
+
+    def live_state(interval: float) -> Any:
+        def prepare(n: int) -> None:
+            settings.live_interval = interval
+
+        return prepare
 
     # Session metrics: the rows above run as an application without a MeterProvider does (on,
     # nothing configured); these three set the state before each block, untimed.
@@ -119,6 +182,20 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
 
         return prepare
 
+    def switch_row(key: str, what: str, off: str, on: Any, off_state: Any) -> Comparison:
+        # A session's start and end with a feature on, against the same with it off.
+        return Comparison(
+            key,
+            f"`start_session()` + `end_session()`, {what}",
+            f"off switch: the same with {off}",
+            session_start_end,
+            session_start_end,
+            session_start_end,
+            prepare=on,
+            prepare_bare=off_state,
+            extra={"switch": True},
+        )
+
     def metrics_row(key: str, what: str, prepare: Any) -> Comparison:
         return Comparison(
             key,
@@ -130,7 +207,7 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             prepare=prepare,
         )
 
-    return [
+    comparisons = [
         Comparison(
             "record",
             "`record(event)`, an `ActionEvent` built beforehand",
@@ -152,6 +229,16 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             context=in_session,
         ),
         Comparison(
+            "record-same",
+            '`record(ActionEvent(action_type="step"))`, same shape',
+            "a bare span with the same 4 attributes, start and end times passed in",
+            record_all_in,
+            lambda: bare_event_same(lib),
+            lambda: bare_event_same(lib_clean),
+            goal=1.2,
+            context=in_session,
+        ),
+        Comparison(
             "session",
             "`start_session()` + `end_session()`",
             ROOT_BASELINE,
@@ -162,11 +249,13 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
         ),
         Comparison(
             "session-same",
-            "`start_session()` + `end_session()`",
-            "a bare root span with the session's 9 attributes and status OK",
+            "`start_session()` + `end_session()`, same shape",
+            "a bare root span: `session.id` and `gen_ai.conversation.id` at start; "
+            "`end_state` and the six totals at end; status OK",
             session_start_end,
             lambda: bare_root_same(lib),
             lambda: bare_root_same(lib_clean),
+            goal=1.25,
         ),
         Comparison(
             "decorator",
@@ -179,13 +268,24 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             context=in_session,
         ),
         Comparison(
+            "decorator-same",
+            '`@record_action("step")` function, same shape',
+            '`with tracer.start_as_current_span("action step", attributes=...)` with the same '
+            "4 attributes",
+            step,
+            lambda: bare_action_same(lib),
+            lambda: bare_action_same(lib_clean),
+            goal=1.1,
+            context=in_session,
+        ),
+        Comparison(
             "processor",
             "third-party `start_as_current_span` in a session, our span processor on",
             "the same span on a provider without our processor",
             lambda: span_baseline(lib),
             lambda: span_baseline(lib),
             lambda: span_baseline(lib_clean),
-            goal=1.15,
+            goal=1.1,
             context=in_session,
             headline="clean",  # the subject is what our processor adds to the provider
         ),
@@ -199,6 +299,31 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             context=in_session,
             headline="clean",  # what counting one LLM call costs it
         ),
+        Comparison(
+            "processor-counting",
+            "third-party `chat` span with tokens in a session, counted as an LLM call",
+            "off switch: the same span with keys no convention knows (not counted), same provider",
+            lambda: chat_span(lib),
+            lambda: plain_span(lib),
+            lambda: plain_span(lib_clean),
+            context=in_session,
+        ),
+        Comparison(
+            "processor-idle",
+            "third-party `start_as_current_span`, no session running, our span processor on",
+            "the same span on a provider without our processor",
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib_clean),
+            headline="clean",  # what every span of a program outside sessions pays
+        ),
+        switch_row(
+            "session-live",
+            f"live snapshots on (every {DEFAULT_LIVE_INTERVAL:g} s, the default)",
+            "`OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL=0`",
+            live_state(DEFAULT_LIVE_INTERVAL),
+            live_state(0.0),
+        ),
         metrics_row("session-metrics-off", "metrics off", metrics_state(False)),
         metrics_row("session-metrics-none", "metrics on, no MeterProvider", metrics_state(True)),
         metrics_row(
@@ -206,7 +331,24 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             "metrics on, an SDK MeterProvider",
             metrics_state(True, meter_provider),
         ),
+        switch_row(
+            "metrics-none",
+            "metrics on, no MeterProvider",
+            "`OTEL_INSTRUMENTATION_AGENTOPS_METRICS=false`",
+            metrics_state(True),
+            metrics_state(False),
+        ),
+        switch_row(
+            "metrics-sdk",
+            "metrics on, an SDK MeterProvider",
+            "`OTEL_INSTRUMENTATION_AGENTOPS_METRICS=false`",
+            metrics_state(True, meter_provider),
+            metrics_state(False, meter_provider),
+        ),
     ]
+    for comparison in comparisons:
+        comparison.extra["kind"] = KIND[comparison.key]
+    return comparisons
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 MIB = 1024 * 1024
-# Goals of the scale items (issue #7, item 6).
+# Goals of the scale items (issue #7, item 6) and of issue #16 (memory and import time).
 SESSIONS_GOAL_MIB = 60
+SESSIONS_SAME_GOAL = 1.2  # open sessions' RSS / open same-shape bare root spans' RSS
+IMPORT_GOAL = 1.5  # import of ours / import of opentelemetry.sdk.trace
 # "Flat": after the first sample, RSS may not grow by more than this (the SDK's bounded queue and
 # allocator noise fit well inside it; something kept per event would not, at 100k+ events).
 EVENTS_FLAT_MIB = 16
@@ -94,7 +96,9 @@ def ours_table(results: list[dict[str, Any]]) -> list[str]:
     for r in results:
         goal = f"<= {r['goal']}x" if r["goal"] is not None else "(diagnostic)"
         # When the clean provider is the headline, there is no second figure to show.
-        clean = f"{r['ratio_clean']:.2f}x" if r["headline"] == "shared" else "-"
+        # Nor for a row against an off switch of a session: both baselines are the same call.
+        shown = r["headline"] == "shared" and not r["extra"].get("switch")
+        clean = f"{r['ratio_clean']:.2f}x" if shown else "-"
         lines.append(
             f"| {r['operation']} | {r['baseline']} | **{_ratio(r)}** | {clean} "
             f"| {r['candidate_us']:.1f} / {r['bare_us']:.1f} | {goal} "
@@ -132,10 +136,46 @@ def peers_table(ours: dict[str, dict[str, Any]], peers: list[dict[str, Any]]) ->
     return lines
 
 
+def imports_table(imports: dict[str, Any]) -> list[str]:
+    """Issue #16: import time in fresh interpreters."""
+    lines = [
+        "| import | against | ratio: median (min-max) | ms ours / SDK | modules loaded, ours / SDK "
+        "| instrumentor machinery loaded | goal | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    if not imports or "error" in imports:
+        reason = (imports or {}).get("error", "not run").splitlines()[0]
+        return [
+            *lines,
+            f"| `import opentelemetry_instrumentation_agentops` | crashed: {reason} "
+            "| - | - | - | - | - | - |",
+        ]
+    heavy = ", ".join(f"`{m}`" for m in imports["ours_heavy"]) or "none"
+    ratio = f"{imports['ratio']:.2f}x ({imports['ratio_min']:.2f}-{imports['ratio_max']:.2f})"
+    lines.append(
+        f"| `import opentelemetry_instrumentation_agentops` | `import opentelemetry.sdk.trace` "
+        f"| **{ratio}** | {imports['ours_ms']:.1f} / {imports['sdk_ms']:.1f} "
+        f"| {imports['ours_modules']} / {imports['sdk_modules']} | {heavy} "
+        f"| <= {IMPORT_GOAL}x | {_met(imports['ratio'], IMPORT_GOAL)} |"
+    )
+    return lines
+
+
 def scale_table(scale: dict[str, Any]) -> list[str]:
     """Item 6: memory."""
     lines = ["| measurement | result | goal | met |", "|---|---|---|---|"]
     sessions, bare, events = scale.get("sessions"), scale.get("bare"), scale.get("events")
+    same, ratio = scale.get("bare-same"), scale.get("ratio")
+    if sessions and same and ratio and "error" not in sessions and "error" not in same:
+        pairs = len(scale.get("sessions_rounds", ()))
+        lines.append(
+            f"| {sessions['count']:,} open sessions against {same['count']:,} open bare root "
+            "spans of the same shape (`session.id`, `gen_ai.conversation.id`, `session.tags`), "
+            f"RSS ratio, median of {pairs} pairs of processes (min-max) "
+            f"| **{ratio['ratio']:.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f})**: "
+            f"{sessions['delta'] / MIB:.1f} / {same['delta'] / MIB:.1f} MiB "
+            f"| ≤ {SESSIONS_SAME_GOAL}x | {_met(ratio['ratio'], SESSIONS_SAME_GOAL)} |"
+        )
     if sessions and "error" not in sessions:
         delta = sessions["delta"] / MIB
         lines.append(
@@ -145,7 +185,7 @@ def scale_table(scale: dict[str, Any]) -> list[str]:
         )
     if bare and "error" not in bare:
         lines.append(
-            f"| for scale: {bare['count']:,} open bare root spans "
+            f"| for scale: {bare['count']:,} open bare root spans, no attributes "
             f"| {bare['delta'] / MIB:.1f} MiB ({bare['per_item'] / 1024:.1f} KiB each) | - | - |"
         )
     if events and "error" not in events:
@@ -159,9 +199,42 @@ def scale_table(scale: dict[str, Any]) -> list[str]:
             f"| flat (≤ {EVENTS_FLAT_MIB} MiB growth) | {_met(growth, EVENTS_FLAT_MIB)} |"
         )
     for name, item in scale.items():
-        if item and "error" in item:
+        if isinstance(item, dict) and "error" in item:
             lines.append(f"| {name} | crashed: {item['error'].splitlines()[0]} | - | - |")
     return lines
+
+
+KINDS = (
+    (
+        "same",
+        "## Ours against the same span (issue #16)",
+        [
+            "Each baseline is a bare span of the shape ours must produce anyway: the same name,",
+            "attributes, start and end times passed in, end attributes and status. What is left",
+            "is our own Python; the limit is the SDK (`docs/benchmarks.rst`, section Profile).",
+        ],
+    ),
+    (
+        "switch",
+        "## Features against their off switch (issue #16)",
+        [
+            "Each feature on against the same operation with it off, interleaved round by round:",
+            "what the feature itself costs. The span processor's off switch is a provider",
+            "without it; counting's, the same span with keys that no convention knows.",
+        ],
+    ),
+    (
+        "simplest",
+        "## Ours against the simplest bare span (issue #7)",
+        [
+            "Ratio: against the same bare operation on the same TracerProvider (batch processor,",
+            "null exporter), which also runs our span processor. *vs clean provider*: against",
+            "the bare operation on an identical provider our package never touched, so it",
+            "includes what our span processor costs every span. The peers are compared with",
+            "these rows.",
+        ],
+    ),
+)
 
 
 def results_markdown(
@@ -172,19 +245,25 @@ def results_markdown(
     ours_env: dict[str, str],
     peers: list[dict[str, Any]],
     scale: dict[str, Any],
+    imports: dict[str, Any] | None = None,
 ) -> str:
     """The whole RESULTS.md."""
     by_key = {r["key"]: r for r in ours}
     envs = [f"ours: OpenTelemetry SDK {ours_env.get('sdk', '?')}"] + [
         f"{p['title']}: SDK {p['environment']['sdk']}" for p in peers if "environment" in p
     ]
+    tables: list[str] = []
+    for kind, title, intro in KINDS:
+        rows = [r for r in ours if r["extra"].get("kind", "simplest") == kind]
+        if rows:
+            tables += [title, "", *intro, "", *ours_table(rows), ""]
     parts = [
         "# Benchmark results",
         "",
         f"Written by `{command}`. Every ratio is a median of per-round ratios against a bare",
         "OpenTelemetry SDK operation timed in the same process, interleaved, so machine speed",
         "mostly cancels out: compare ratios, not µs. Method: `benchmarks/harness.py` and",
-        "README.rst (section 'Benchmarks').",
+        "`docs/benchmarks.rst`.",
         "",
         "## Machine",
         "",
@@ -193,25 +272,24 @@ def results_markdown(
         f"- blocks of {settings['n']} calls, {settings['rounds']} measured rounds after a "
         "warm-up round",
         "",
-        "## Ours against bare OpenTelemetry (items 1-4)",
-        "",
-        "Ratio: against the same bare operation on the same TracerProvider (batch processor,",
-        "null exporter), which also runs our span processor. *vs clean provider*: against the",
-        "bare operation on an identical provider our package never touched, so it includes what",
-        "our span processor costs every span (item 4 measures that cost alone).",
-        "",
-        *ours_table(ours),
-        "",
-        "## Peers (item 5)",
+        *tables,
+        "## Peers",
         "",
         "Each peer in its own venv, against its own bare baselines measured in the same run",
         "(same provider; clean provider in the next column). *ours, same op*: our row of the",
-        "table above, measured the same way in our venv. Baselines (b) and (c) as in",
-        "`shared/reference/peer-bench.md`.",
+        "simplest-span table above, measured the same way in our venv. Baselines (b) and (c)",
+        "as in `shared/reference/peer-bench.md`.",
         "",
         *peers_table(by_key, peers),
         "",
-        "## Scale (item 6)",
+        "## Import time (issue #16)",
+        "",
+        f"Fresh interpreters, {settings.get('import_rounds', '?')} pairs, alternating which goes",
+        "first; each times its one `import` statement (`benchmarks/imports.py`).",
+        "",
+        *imports_table(imports or {}),
+        "",
+        "## Scale",
         "",
         *scale_table(scale),
         "",

@@ -1,4 +1,4 @@
-"""The benchmark command: ratios against bare OpenTelemetry, peers, and memory at scale.
+"""The benchmark command: ratios against bare OpenTelemetry, peers, import time, memory.
 
     .venv/bin/python benchmarks/run.py              full run (a minute or two), writes RESULTS.md
     .venv/bin/python benchmarks/run.py --peers      first create the peers' venvs if missing
@@ -25,8 +25,26 @@ import report
 HERE = Path(__file__).resolve().parent
 # Many short rounds rather than a few long ones: a burst of another process spoils one round's
 # ratio, and the median of many rounds shrugs it off.
-FULL = {"n": 500, "rounds": 21, "sessions": 10_000, "events": 1_000_000, "every": 100_000}
-QUICK = {"n": 40, "rounds": 3, "sessions": 200, "events": 2_000, "every": 500}
+# import_rounds: pairs of fresh interpreters; scale_rounds: pairs of RSS processes (sessions,
+# bare root spans of the same shape), alternating.
+FULL = {
+    "n": 500,
+    "rounds": 21,
+    "sessions": 10_000,
+    "events": 1_000_000,
+    "every": 100_000,
+    "import_rounds": 41,
+    "scale_rounds": 5,
+}
+QUICK = {
+    "n": 40,
+    "rounds": 3,
+    "sessions": 200,
+    "events": 2_000,
+    "every": 500,
+    "import_rounds": 3,
+    "scale_rounds": 1,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         f"load average before: {load}"
         + ("" if args.quick else "  (timings are noisier on a busy machine)")
     )
-    say("ours: items 1-4")
+    say("ours: operations against bare OpenTelemetry")
     ours = peer_venvs.run_driver(
         sys.executable, HERE / "ours.py", settings["n"], settings["rounds"], timeout
     )
@@ -72,13 +90,14 @@ def main(argv: list[str] | None = None) -> int:
         ours = {"results": [], "environment": {}}
 
     peer_results = [] if args.no_peers else run_peers(args, settings, timeout, crashed)
+    imports = run_imports(settings, timeout, crashed)
     scale = run_scale(settings, timeout, crashed)
 
     info = report.machine()
     info["load average (1, 5, 15 min) at the start"] = load
     command = "benchmarks/run.py" + (" --quick" if args.quick else "")
     markdown = report.results_markdown(
-        info, command, settings, ours["results"], ours["environment"], peer_results, scale
+        info, command, settings, ours["results"], ours["environment"], peer_results, scale, imports
     )
     print()
     print(markdown)
@@ -121,34 +140,60 @@ def run_peers(args: Any, settings: dict[str, Any], timeout: float, crashed: list
     return results
 
 
+def run_imports(settings: dict[str, Any], timeout: float, crashed: list[str]) -> dict[str, Any]:
+    rounds = settings["import_rounds"]
+    say(f"import time: {rounds} pairs of fresh interpreters")
+    done = _subprocess([str(HERE / "imports.py"), "--rounds", str(rounds)], timeout)
+    if "error" in done:
+        crashed.append(f"imports.py: {done['error']}")
+    return done
+
+
 def run_scale(settings: dict[str, Any], timeout: float, crashed: list[str]) -> dict[str, Any]:
+    count = str(settings["sessions"])
+    scale: dict[str, Any] = {"sessions_rounds": [], "bare_same_rounds": []}
+    # Open sessions and open same-shape bare root spans alternate, a fresh process each, and the
+    # ratio is taken per pair (as every other figure is): a median over pairs.
+    for index in range(settings["scale_rounds"]):
+        pair = (("sessions", "sessions_rounds"), ("bare-same", "bare_same_rounds"))
+        for mode, rounds in pair if index % 2 == 0 else pair[::-1]:
+            say(f"scale: {mode} --count {count} (pair {index + 1})")
+            done = _subprocess([str(HERE / "scale.py"), mode, "--count", count], timeout)
+            if "error" in done:
+                scale[mode] = done
+                crashed.append(done["error"])
+                return scale
+            scale[rounds].append(done)
+    pairs = list(zip(scale["sessions_rounds"], scale["bare_same_rounds"], strict=True))
+    ratios = [s["delta"] / b["delta"] for s, b in pairs]
+    middle = sorted(range(len(pairs)), key=lambda i: ratios[i])[len(pairs) // 2]
+    scale["sessions"], scale["bare-same"] = pairs[middle]  # the pair of the median ratio
+    scale["ratio"] = {"ratio": ratios[middle], "min": min(ratios), "max": max(ratios)}
     jobs = {
-        "sessions": ["sessions", "--count", str(settings["sessions"])],
-        "bare": ["bare", "--count", str(settings["sessions"])],
+        "bare": ["bare", "--count", count],
         "events": ["events", "--count", str(settings["events"]), "--every", str(settings["every"])],
     }
-    scale: dict[str, Any] = {}
     for name, job in jobs.items():
         say(f"scale: {' '.join(job)}")
-        try:
-            done = subprocess.run(
-                [sys.executable, str(HERE / "scale.py"), *job],
-                cwd=HERE,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
-        except subprocess.TimeoutExpired:
-            scale[name] = {"error": f"scale.py {name} timed out after {timeout:.0f} s"}
+        scale[name] = _subprocess([str(HERE / "scale.py"), *job], timeout)
+        if "error" in scale[name]:
             crashed.append(scale[name]["error"])
-            continue
-        if done.returncode != 0:
-            tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-            scale[name] = {"error": f"scale.py {name} exited {done.returncode}:\n{tail}"}
-            crashed.append(scale[name]["error"])
-            continue
-        scale[name] = json.loads(done.stdout.strip().splitlines()[-1])
     return scale
+
+
+def _subprocess(argv: list[str], timeout: float) -> dict[str, Any]:
+    """Run a benchmark script with this interpreter; its last line of stdout is JSON."""
+    name = Path(argv[0]).name
+    try:
+        done = subprocess.run(
+            [sys.executable, *argv], cwd=HERE, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"{name} {' '.join(argv[1:2])} timed out after {timeout:.0f} s"}
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        return {"error": f"{name} {' '.join(argv[1:2])} exited {done.returncode}:\n{tail}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 _started = time.monotonic()

@@ -6,6 +6,10 @@ that prints one JSON document, so one measurement's heap never pollutes the next
 - ``sessions``: RSS after ``count`` sessions are open, minus RSS of the same process just
   before (after one warm-up session, so imports and caches are already paid for);
 - ``bare``: the same for ``count`` open bare root spans, for scale;
+- ``bare-same``: the same for ``count`` open bare root spans of a session's shape at start:
+  ``session.id`` and ``gen_ai.conversation.id`` (one new id string per span, as a session has),
+  and the ``session.tags`` the sessions above are started with; the goal of issue #16 is a
+  ratio of ``sessions`` to this;
 - ``events``: one session, ``count`` ``record(ActionEvent)`` calls; RSS sampled every
   ``every`` events. The default ``BatchSpanProcessor`` (queue bounded at 2048 spans) is used,
   so a bounded queue is all the pipeline may hold; flat memory means the package keeps
@@ -20,6 +24,7 @@ import json
 import resource
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -108,6 +113,20 @@ def open_bare(count: int) -> dict[str, Any]:
     )
 
 
+def open_bare_same(count: int) -> dict[str, Any]:
+    from opentelemetry_instrumentation_agentops import attributes as attr
+
+    tracer = provider().get_tracer("bench")
+
+    def open_one() -> Any:
+        sid = str(uuid.uuid4())  # a string of its own per span, shared by both ids
+        attributes = {attr.SESSION_ID: sid, attr.CONVERSATION_ID: sid, attr.SESSION_TAGS: ["scale"]}
+        return tracer.start_span("session", context=Context(), attributes=attributes)
+
+    open_one().end()
+    return _rss_of_open(count, open_one, lambda s: s.end())
+
+
 def many_events(count: int, every: int) -> dict[str, Any]:
     import opentelemetry_instrumentation_agentops as agentops
 
@@ -145,7 +164,7 @@ def many_events(count: int, every: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("sessions", "bare", "events"))
+    parser.add_argument("mode", choices=("sessions", "bare", "bare-same", "events"))
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--every", type=int, default=100_000, help="events between samples")
     args = parser.parse_args()
@@ -153,6 +172,8 @@ def main() -> None:
         result = open_sessions(args.count)
     elif args.mode == "bare":
         result = open_bare(args.count)
+    elif args.mode == "bare-same":
+        result = open_bare_same(args.count)
     else:
         result = many_events(args.count, args.every)
     sys.stdout.write(json.dumps({"mode": args.mode, **result}) + "\n")

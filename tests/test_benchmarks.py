@@ -21,6 +21,25 @@ ROWS = (
     "open sessions, RSS over the same process before",
     "events in one session",
 )
+# Issue #16: same-shape baselines, features against their off switch, import time, memory.
+ROWS_16 = (
+    '`record(ActionEvent(action_type="step"))`, same shape',
+    "a bare span with the same 4 attributes, start and end times passed in",
+    "`start_session()` + `end_session()`, same shape",
+    "`end_state` and the six totals at end; status OK",
+    '`@record_action("step")` function, same shape',
+    "counted as an LLM call",
+    "off switch: the same span with keys no convention knows",
+    "no session running, our span processor on",
+    "live snapshots on",
+    "`OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL=0`",
+    "`OTEL_INSTRUMENTATION_AGENTOPS_METRICS=false`",
+    "metrics on, an SDK MeterProvider",
+    "`import opentelemetry_instrumentation_agentops` | `import opentelemetry.sdk.trace`",
+    "open bare root spans of the same shape",
+    "## Ours against the same span (issue #16)",
+    "## Features against their off switch (issue #16)",
+)
 
 
 def test_quick_benchmark_prints_every_row_and_writes_results(tmp_path: Path) -> None:
@@ -33,10 +52,10 @@ def test_quick_benchmark_prints_every_row_and_writes_results(tmp_path: Path) -> 
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    for row in ROWS:
+    for row in ROWS + ROWS_16:
         assert row in done.stdout, f"missing row {row!r}:\n{done.stdout}"
     assert "crashed" not in done.stdout
     written = output.read_text()
     assert "## Machine" in written and "- python: " in written
-    for row in ROWS:
+    for row in ROWS + ROWS_16:
         assert row in written
