@@ -23,15 +23,13 @@ rm -rf "$venv"
 "$UV" pip list -p "$venv/bin/python" 2>/dev/null |
     grep -E '^(opentelemetry-(api|sdk|exporter-otlp|instrumentation)|wrapt) ' | tr -s ' ' | paste -sd,
 
-# The tests that need the full `test` extra (OpenAI, zero-code mode, the distro, Jupyter) and the
-# reliability suite are left to the main run. FIXME (issue 10 note): test_sampling.py and the
-# two lifecycle tests below fail in this subset even at the newest versions (so not a bound
-# question; they pass in the full run): to be fixed by their owners, then put back here.
+# The tests that need the full `test` extra (OpenAI, zero-code mode with the distro, Jupyter,
+# Prometheus' exporter) and the reliability suite are left to the main run.
 exec "$venv/bin/python" -m pytest tests -q -p no:cacheprovider -m "not e2e and not compat" \
     --ignore=tests/reliability --ignore=tests/test_examples.py \
     --ignore=tests/test_fake_openai.py --ignore=tests/test_notebook.py \
     --ignore=tests/test_openai_session.py --ignore=tests/test_zero_code.py \
+    --ignore=tests/test_fake_served.py --ignore=tests/test_llm_calls.py \
     --deselect tests/test_sampling.py::test_opentelemetry_instrument_uses_it_from_the_environment \
-    --ignore=tests/test_sampling.py \
-    --deselect tests/test_lifecycle.py::test_init_without_provider_configures_sdk_provider_exporting_otlp \
-    --deselect tests/test_lifecycle.py::test_init_patches_neither_builtins_nor_the_opentelemetry_logger
+    --ignore=tests/metrics/test_prometheus.py \
+    --deselect tests/metrics/test_pipeline.py::test_prometheus_exporter_serves_the_sessions
