@@ -26,13 +26,14 @@ from harness import (
     SPAN_BASELINE,
     Comparison,
     drive,
+    make_provider,
     root_baseline,
     span_baseline,
     work,
 )
 from opentelemetry import context
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.trace import Status, StatusCode
 
 EVENT_ID = "5b7c1f0e-6f7e-4f5e-9d1c-2a3b4c5d6e7f"  # a fixed id for the bare spans
@@ -47,6 +48,7 @@ KIND = {
     "record-same": "same",
     "session-same": "same",
     "decorator-same": "same",
+    "processor-floor": "same",
     "processor-llm": "switch",
     "processor-counting": "switch",
     "processor-idle": "switch",
@@ -164,6 +166,16 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
     def plain_span(tracer: Any) -> None:
         with tracer.start_as_current_span("chat gpt-4o-mini", attributes=plain_start) as span:
             span.set_attributes(plain_usage)
+
+    class StampOnly(SpanProcessor):
+        # The least a span processor can do to put session.id on every span of a session,
+        # through the SDK's public API: one set_attribute at start, nothing at end.
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            span.set_attribute(attr.SESSION_ID, sid)
+
+    stamped = make_provider()
+    stamped.add_span_processor(StampOnly())
+    lib_stamped = stamped.get_tracer("bench")
 
     def live_state(interval: float) -> Any:
         def prepare(n: int) -> None:
@@ -288,6 +300,17 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             goal=1.1,
             context=in_session,
             headline="clean",  # the subject is what our processor adds to the provider
+        ),
+        Comparison(
+            "processor-floor",
+            "for scale: third-party `start_as_current_span`, a processor that only stamps "
+            "`session.id` (`span.set_attribute` in `on_start`)",
+            "the same span on a provider without it",
+            lambda: span_baseline(lib_stamped),
+            lambda: span_baseline(lib_stamped),
+            lambda: span_baseline(lib_clean),
+            context=in_session,
+            headline="clean",  # the SDK's own floor for what our processor must do
         ),
         Comparison(
             "processor-llm",

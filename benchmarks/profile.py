@@ -8,7 +8,7 @@
 
 The operation is the candidate of the comparison with that key in ``ours.py`` (record,
 record-same, session, session-same, decorator-same, processor, ...), on the same pipeline;
-``--bare`` takes that comparison's baseline (same provider) instead. The profiler is
+``--bare`` takes that comparison's headline baseline instead. The profiler is
 pyinstrument when it is importable, else cProfile. Never installed into the project's
 ``.venv``; a venv of its own is found when it exists:
 
@@ -68,7 +68,9 @@ def candidate(key: str, bare: bool = False) -> tuple[Any, Any]:
         if comparison.prepare_bare is not None:
             comparison.prepare_bare(0)
         comparison.prepare = None
-        return comparison, comparison.bare_shared
+        # The headline baseline: the clean provider's for a row about our span processor.
+        headline = comparison.bare_clean if comparison.headline == "clean" else None
+        return comparison, headline or comparison.bare_shared
     return comparison, comparison.candidate
 
 
@@ -98,6 +100,8 @@ def split(comparison: Any, func: Any, calls: int, top: int) -> None:
             return
         path = frame.file_path or ""
         group = _group(path)
+        if path == "<string>":  # generated code: the dataclass __init__ of our event classes
+            owner = group = PACKAGE_GROUP
         if group == STDLIB:  # a built-in or the standard library: charged to its caller's layer
             group = owner
             name = f"{_short(path)}:{frame.function}"
@@ -232,6 +236,7 @@ def bytecodes(comparison: Any, func: Any, top: int) -> None:
 
 
 STDLIB = "standard library and the rest"
+PACKAGE_GROUP = "this package"
 LOOP = "the benchmark's loop and lambdas"
 
 
@@ -239,7 +244,7 @@ def _group(filename: str) -> str:
     if filename.startswith(str(HERE)):
         return LOOP
     if PACKAGE in filename:
-        return "this package"
+        return PACKAGE_GROUP
     if "opentelemetry" in filename:
         return "OpenTelemetry API and SDK"
     return STDLIB

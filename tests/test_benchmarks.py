@@ -28,6 +28,7 @@ ROWS_16 = (
     "`start_session()` + `end_session()`, same shape",
     "`end_state` and the six totals at end; status OK",
     '`@record_action("step")` function, same shape',
+    "a processor that only stamps",
     "counted as an LLM call",
     "off switch: the same span with keys no convention knows",
     "no session running, our span processor on",
