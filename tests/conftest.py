@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor, api, llm_calls
+from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor, api
 from opentelemetry_instrumentation_agentops.config import settings
 
 EXPORTER = InMemorySpanExporter()
@@ -80,9 +80,13 @@ def openai_instrumented() -> Iterator[None]:
     # Imported here: the compat environments load this file without the OpenAI instrumentation.
     from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
 
-    OpenAIInstrumentor().instrument()
+    instrumentor = OpenAIInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        # An earlier test's init() turned it on, maybe on that test's own provider: afresh here.
+        instrumentor.uninstrument()
+    instrumentor.instrument()
     yield
-    OpenAIInstrumentor().uninstrument()
+    instrumentor.uninstrument()
 
 
 @pytest.fixture(autouse=True)
@@ -106,7 +110,6 @@ def clean_state(monkeypatch):
     finally:
         logging.getLogger(LOGGER).disabled = False
     api._auto_session = None
-    llm_calls.uninstrument_llm_calls()  # what an init() of the test turned on, on its provider
     settings.chosen.clear()
     settings.load_env()
     settings.tracer_provider = None

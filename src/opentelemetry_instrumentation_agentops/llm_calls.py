@@ -98,7 +98,6 @@ _state: dict[str, Any] = {
     "instrumented": set(),  # libraries an active instrumentation was found for
 }
 _session_wrapped: list[tuple[Any, str, Any]] = []  # (class, method, original) for restore()
-_turned_on: list[Any] = []  # the instrumentors instrument_llm_calls() turned on
 
 
 def instrument_llm_calls(enabled: bool = True) -> list[str]:
@@ -240,7 +239,6 @@ def _instrument_one(library: str, entry_points: list[metadata.EntryPoint]) -> st
             options["tracer_provider"] = settings.tracer_provider
         instrumentor.instrument(**options)
         if instrumentor.is_instrumented_by_opentelemetry:
-            _turned_on.append(instrumentor)
             return f"{entry_point.name} ({entry_point.dist.name})"
     return None
 
@@ -310,19 +308,6 @@ def _wrap_session_calls(module: Any) -> None:
             )
         except Exception:  # a library version we do not know: leave it alone
             logger.debug("could not wrap %s.%s.%s", module_name, class_name, method, exc_info=True)
-
-
-def uninstrument_llm_calls() -> None:
-    """Undo ``instrument_llm_calls()``: its instrumentations off, the session= wrappers gone."""
-    with _lock:
-        while _turned_on:
-            instrumentor = _turned_on.pop()
-            try:
-                instrumentor.uninstrument()
-            except Exception:
-                logger.debug("could not uninstrument %r", instrumentor, exc_info=True)
-        _state["instrumented"].clear()
-    restore_session_calls()
 
 
 def restore_session_calls() -> None:
