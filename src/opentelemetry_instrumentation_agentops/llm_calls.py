@@ -95,7 +95,6 @@ _state: dict[str, Any] = {
     "wanted": True,
     "candidates": None,
     "hooked": set(),
-    "instrumented": set(),  # libraries an active instrumentation was found for
 }
 _session_wrapped: list[tuple[Any, str, Any]] = []  # (class, method, original) for restore()
 
@@ -327,12 +326,9 @@ def hint_if_no_llm_call(session: Any) -> None:
     """Session-end hook: one hint per process when LLM calls may have gone unrecorded."""
     if _state["hinted"] or session.totals.llm_calls or not _state["wanted"]:
         return
-    instrumented = _state["instrumented"]
     for library, (module, extra) in LIBRARIES.items():
-        if module not in sys.modules or library in instrumented:
-            continue
-        if is_instrumented(library):  # found once, not asked again at every session end
-            instrumented.add(library)
+        # is_instrumented() is cheap: its instrumentor classes are loaded once each.
+        if module not in sys.modules or is_instrumented(library):
             continue
         _state["hinted"] = True
         install = (
