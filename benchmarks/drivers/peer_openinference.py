@@ -18,11 +18,11 @@ def setup(shared, clean):
     lib, lib_clean = shared.get_tracer("bench"), clean.get_tracer("bench")
 
     def session_and_span():
-        with using_session("sid"), tracer.start_as_span_baseline("op"):
+        with using_session("sid"), tracer.start_as_current_span("op"):
             work()
 
     def span_only():
-        with tracer.start_as_span_baseline("op"):
+        with tracer.start_as_current_span("op"):
             work()
 
     with using_session("sid"):
@@ -31,7 +31,7 @@ def setup(shared, clean):
     return [
         Comparison(
             "span",
-            '`with using_session("sid"): with OITracer.start_as_span_baseline("op")`',
+            '`with using_session("sid"): with OITracer.start_as_current_span("op")`',
             SPAN_BASELINE,
             session_and_span,
             lambda: span_baseline(lib),
