@@ -202,7 +202,8 @@ def _installed(library: str, entry_point: metadata.EntryPoint) -> bool:
 
 def _active_instrumentor(entry_point: metadata.EntryPoint) -> Any:
     """The entry point's instrumentor when it is already loaded and active, else None."""
-    if entry_point.module not in sys.modules:  # never loaded: cannot be instrumenting
+    # The module from the value by hand: EntryPoint.module runs a regular expression each time.
+    if entry_point.value.partition(":")[0].strip() not in sys.modules:  # never loaded: inactive
         return None
     instrumentor = _instrumentor_class(entry_point.name, entry_point.value)()  # a singleton
     return instrumentor if instrumentor.is_instrumented_by_opentelemetry else None
