@@ -66,9 +66,12 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
     import opentelemetry_instrumentation_agentops as agentops
-    from opentelemetry_instrumentation_agentops import attributes as attr
-    from opentelemetry_instrumentation_agentops import metrics
-    from opentelemetry_instrumentation_agentops.config import DEFAULT_LIVE_INTERVAL, settings
+    from opentelemetry_instrumentation_agentops._engine import attributes as attr
+    from opentelemetry_instrumentation_agentops._engine import metrics
+    from opentelemetry_instrumentation_agentops._runtime.settings import (
+        DEFAULT_LIVE_INTERVAL,
+        settings,
+    )
 
     # The global provider is already set: init() keeps it and adds only our span processor.
     agentops.init(auto_start_session=False)

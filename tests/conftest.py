@@ -17,8 +17,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor, api
-from opentelemetry_instrumentation_agentops.config import settings
+from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
+from opentelemetry_instrumentation_agentops._api import functions as api
+from opentelemetry_instrumentation_agentops._runtime.settings import settings
 
 EXPORTER = InMemorySpanExporter()
 PROVIDER = TracerProvider()

@@ -19,7 +19,7 @@ ROOT = Path(package.__file__).parent
 NAME = package.__name__
 MAX_LINES = 400
 # Above the engine: they may turn the agentops redirect on.
-MAY_IMPORT_COMPAT = {NAME, f"{NAME}.instrumentor"}
+MAY_IMPORT_COMPAT = {NAME, f"{NAME}._instrumentor"}
 
 
 def module_name(path: Path) -> str:
@@ -107,8 +107,8 @@ def test_the_checker_finds_a_cycle():
 
 
 def test_the_checker_sees_function_level_and_relative_imports():
-    graph = imports_of(f"{NAME}.sessions")
-    assert (f"{NAME}.registry", False) in graph
+    graph = imports_of(f"{NAME}._engine.sessions")
+    assert (f"{NAME}._runtime.registry", False) in graph
     assert all(target in MODULES for target, _ in graph)
 
 
@@ -125,9 +125,9 @@ def test_no_package_module_is_imported_inside_a_function(name):
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_only_the_top_imports_compat(name):
-    if name in MAY_IMPORT_COMPAT or name.startswith(f"{NAME}.compat"):
+    if name in MAY_IMPORT_COMPAT or name.startswith(f"{NAME}._compat"):
         return
-    compat = [t for t in GRAPH[name] if t == f"{NAME}.compat" or t.startswith(f"{NAME}.compat.")]
+    compat = [t for t in GRAPH[name] if t == f"{NAME}._compat" or t.startswith(f"{NAME}._compat.")]
     assert not compat, f"engine module {name} imports {compat}"
 
 

@@ -8,7 +8,7 @@ import pytest
 from support.spans import CONTENT_KEYS
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops.config import settings
+from opentelemetry_instrumentation_agentops._runtime.settings import settings
 
 SECRET = "sk-live-1234567890"
 

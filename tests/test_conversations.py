@@ -13,9 +13,9 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Sampler
 from support.span_file import read_spans, run_script
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import registry
-from opentelemetry_instrumentation_agentops.config import settings
-from opentelemetry_instrumentation_agentops.propagation import uuid_text
+from opentelemetry_instrumentation_agentops._engine.propagation import uuid_text
+from opentelemetry_instrumentation_agentops._runtime import registry
+from opentelemetry_instrumentation_agentops._runtime.settings import settings
 
 CHAT = "chat-123"
 

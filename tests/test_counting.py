@@ -29,7 +29,7 @@ from support.conventions import (
 from support.conventions import call as traced_call
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import processor
+from opentelemetry_instrumentation_agentops._engine import processor
 
 FRAMEWORK = trace.get_tracer("vendor.framework")
 CLIENT = trace.get_tracer("vendor.client")

@@ -10,7 +10,7 @@ import pytest
 from opentelemetry.trace import StatusCode
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops.config import settings
+from opentelemetry_instrumentation_agentops._runtime.settings import settings
 
 END = "agentops.session.end_state"
 REASON = "agentops.session.end_state_reason"

@@ -12,8 +12,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from support.span_file import read_spans, run_script
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import live
-from opentelemetry_instrumentation_agentops.config import LIVE_INTERVAL_ENV, settings
+from opentelemetry_instrumentation_agentops._engine import snapshots as live
+from opentelemetry_instrumentation_agentops._runtime.settings import LIVE_INTERVAL_ENV, settings
 
 LIVE = "agentops.session.live"
 INTERVAL = 0.1

@@ -13,8 +13,9 @@ from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
 
 import opentelemetry_instrumentation_agentops as agentops
 from examples.fake_openai import FakeOpenAIServer
-from opentelemetry_instrumentation_agentops import exporting, llm_calls
-from opentelemetry_instrumentation_agentops.config import settings
+from opentelemetry_instrumentation_agentops._engine import reports as exporting
+from opentelemetry_instrumentation_agentops._runtime.settings import settings
+from opentelemetry_instrumentation_agentops._setup import llm_calls
 
 MESSAGES = [{"role": "user", "content": "Where is my order?"}]
 

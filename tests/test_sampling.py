@@ -21,14 +21,14 @@ from opentelemetry.sdk.trace.sampling import Decision, TraceIdRatioBased
 from support.span_file import read_spans, run_script, script_env, write_script
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops.config import settings
-from opentelemetry_instrumentation_agentops.propagation import uuid_text
-from opentelemetry_instrumentation_agentops.sampling import (
+from opentelemetry_instrumentation_agentops._engine.propagation import uuid_text
+from opentelemetry_instrumentation_agentops._engine.sampling import (
     ENTRY_POINT,
     SessionSampler,
     session_hash,
     session_sampler,
 )
+from opentelemetry_instrumentation_agentops._runtime.settings import settings
 
 BIN = Path(sys.executable).parent
 

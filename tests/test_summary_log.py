@@ -11,10 +11,10 @@ import pytest
 from conftest import LOGGER, PROVIDER, hex_trace
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops.config import SUMMARY_ENV, settings
+from opentelemetry_instrumentation_agentops._runtime.settings import SUMMARY_ENV, settings
 
 # By module path: the package namespace may also export a ``session`` decorator.
-session_module = importlib.import_module("opentelemetry_instrumentation_agentops.sessions")
+session_module = importlib.import_module("opentelemetry_instrumentation_agentops._engine.sessions")
 
 SUMMARY = re.compile(
     r"Session (?P<name>.+) ended (?P<state>\w+) \| Duration: (?P<duration>[^|]+) \| "

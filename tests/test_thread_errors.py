@@ -15,8 +15,8 @@ import pytest
 from opentelemetry.instrumentation.threading import ThreadingInstrumentor
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import attributes as attr
-from opentelemetry_instrumentation_agentops.threads import (
+from opentelemetry_instrumentation_agentops._engine import attributes as attr
+from opentelemetry_instrumentation_agentops._setup.threads import (
     instrument_threads,
     uninstrument_threads,
 )

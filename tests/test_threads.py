@@ -15,8 +15,8 @@ from opentelemetry import context
 from opentelemetry.instrumentation.threading import ThreadingInstrumentor
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled, suppress_instrumentation
 
-from opentelemetry_instrumentation_agentops import threads
-from opentelemetry_instrumentation_agentops.threads import (
+from opentelemetry_instrumentation_agentops._setup import threads
+from opentelemetry_instrumentation_agentops._setup.threads import (
     instrument_threads,
     threads_instrumented,
     uninstrument_threads,

@@ -48,20 +48,8 @@ API
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .api import (
-    add_tags,
-    end_all_sessions,
-    end_session,
-    get_active_sessions,
-    get_current_session,
-    init,
-    record,
-    set_tags,
-    start_session,
-)
-from .decorators import record_action, record_tool, track_agent
-from .end_state import EndState
-from .entities import (
+from ._api.decorators import record_action, record_tool, track_agent
+from ._api.entities import (
     agent,
     guardrail,
     operation,
@@ -72,16 +60,18 @@ from .entities import (
     track_endpoint,
     workflow,
 )
-from .errors import (
-    AgentOpsError,
-    AmbiguousSessionError,
-    InvalidArgumentError,
-    InvalidEndStateError,
-    NoSessionError,
-    SessionEndedError,
+from ._api.functions import (
+    add_tags,
+    end_all_sessions,
+    end_session,
+    get_active_sessions,
+    get_current_session,
+    init,
+    record,
+    set_tags,
+    start_session,
 )
-from .events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
-from .legacy import (
+from ._api.legacy import (
     ERROR,
     SUCCESS,
     UNSET,
@@ -99,19 +89,29 @@ from .legacy import (
     track_tool,
     update_trace_metadata,
 )
-from .sampling import SessionSampler
-from .sessions import Session
+from ._engine.errors import (
+    AgentOpsError,
+    AmbiguousSessionError,
+    InvalidArgumentError,
+    InvalidEndStateError,
+    NoSessionError,
+    SessionEndedError,
+)
+from ._engine.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
+from ._engine.sampling import SessionSampler
+from ._engine.sessions import Session
+from ._engine.types import EndState
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .instrumentor import AgentOpsInstrumentor
+    from ._instrumentor import AgentOpsInstrumentor
 
 
 def __getattr__(name: str) -> Any:
     # AgentOpsInstrumentor loads opentelemetry.instrumentation, wrapt and the agentops redirect:
     # loaded when first asked for (the entry point, an import), not by `import` of the package.
     if name == "AgentOpsInstrumentor":
-        return importlib.import_module(f"{__name__}.instrumentor").AgentOpsInstrumentor
+        return importlib.import_module(f"{__name__}._instrumentor").AgentOpsInstrumentor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

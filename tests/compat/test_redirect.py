@@ -8,7 +8,7 @@ import pytest
 
 import opentelemetry_instrumentation_agentops as ours
 from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
-from opentelemetry_instrumentation_agentops.compat import is_redirected
+from opentelemetry_instrumentation_agentops._compat.redirect import is_redirected
 
 from .scripts import run_program
 

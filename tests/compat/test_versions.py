@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor, compat
-from opentelemetry_instrumentation_agentops.compat import private, v03, v04
+from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
+from opentelemetry_instrumentation_agentops._compat import internals as private
+from opentelemetry_instrumentation_agentops._compat import redirect as compat
+from opentelemetry_instrumentation_agentops._compat import v03, v04
 
 pytestmark = pytest.mark.compat
 COMPAT_DIR = Path(compat.__file__).parent

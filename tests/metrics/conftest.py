@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from opentelemetry_instrumentation_agentops import metrics
-from opentelemetry_instrumentation_agentops.config import settings
+from opentelemetry_instrumentation_agentops._engine import metrics
+from opentelemetry_instrumentation_agentops._runtime.settings import settings
 
 from .reader import Metrics
 

@@ -10,8 +10,8 @@ import pytest
 from opentelemetry.sdk.metrics.export import Histogram, Sum
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import attributes as attr
-from opentelemetry_instrumentation_agentops import metrics
+from opentelemetry_instrumentation_agentops._engine import attributes as attr
+from opentelemetry_instrumentation_agentops._engine import metrics
 
 from .reader import Metrics
 

@@ -18,9 +18,9 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import api
-from opentelemetry_instrumentation_agentops.config import settings
-from opentelemetry_instrumentation_agentops.content import TRUNCATED
+from opentelemetry_instrumentation_agentops._api import functions as api
+from opentelemetry_instrumentation_agentops._engine.content import TRUNCATED
+from opentelemetry_instrumentation_agentops._runtime.settings import settings
 
 FULL = os.environ.get("AGENTOPS_RELIABILITY_FULL", "").strip().lower() in {"1", "true", "yes"}
 LOGGER = "opentelemetry_instrumentation_agentops"

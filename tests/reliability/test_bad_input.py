@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
-from opentelemetry_instrumentation_agentops.config import settings as package_settings
+from opentelemetry_instrumentation_agentops._runtime.settings import settings as package_settings
 
 from .checks import LEDGER, assert_valid_export, reset, scale
 from .weird import FLAGS, UnprintableError, made, values

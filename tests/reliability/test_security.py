@@ -24,8 +24,8 @@ from support.span_file import last_json
 from support.spans import CONTENT_KEYS
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops.config import settings
-from opentelemetry_instrumentation_agentops.content import TRUNCATED
+from opentelemetry_instrumentation_agentops._engine.content import TRUNCATED
+from opentelemetry_instrumentation_agentops._runtime.settings import settings
 
 from .agents import run_agent
 from .checks import LEDGER, assert_valid_export, reset

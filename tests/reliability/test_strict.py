@@ -33,8 +33,8 @@ from opentelemetry_instrumentation_agentops import (
     NoSessionError,
     SessionEndedError,
 )
-from opentelemetry_instrumentation_agentops.config import settings
-from opentelemetry_instrumentation_agentops.end_state import parse_end_state
+from opentelemetry_instrumentation_agentops._engine.types import parse_end_state
+from opentelemetry_instrumentation_agentops._runtime.settings import settings
 
 from .checks import LEDGER, LOGGER, assert_valid_export, reset
 from .test_bad_input import FUZZ, SCENARIOS
