@@ -1,13 +1,13 @@
 """``AgentOpsInstrumentor``: sessions for ``opentelemetry-instrument`` and one-line setup.
 
-``instrument()`` with no arguments does what auto-instrumentation does: it adds
-the session span processor to the provider in use, propagates the OTel context
-into ``threading.Thread`` and ``ThreadPoolExecutor`` work (module ``threads``),
-installs the exit and SIGTERM
-handling, redirects the ``agentops`` package onto this engine when it is
-installed, and, with ``OTEL_INSTRUMENTATION_AGENTOPS_AUTO_START_SESSION=true``,
-starts one session for the whole process, named after the script and ended at
-exit: Success, or Fail on an uncaught exception or a non-zero ``sys.exit``.
+``instrument()`` adds the session span processor to the provider in use, propagates
+the OTel context into threads and thread pools, installs the exit and SIGTERM
+handling, redirects the ``agentops`` package onto this engine when it is installed,
+and, with ``auto_start_session`` (or ``OTEL_INSTRUMENTATION_AGENTOPS_AUTO_START_SESSION``),
+starts one session for the whole process, named after the script and ended at exit:
+Success, or Fail on an uncaught exception or a non-zero ``sys.exit``. Everything it
+installs is held by ``"instrument"`` in the runtime, so ``uninstrument()`` undoes it
+all, ends that session, and leaves what ``init()`` chose in place.
 """
 
 from __future__ import annotations
@@ -21,14 +21,17 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from ._api.functions import start_session
 from ._compat.redirect import redirect_agentops, restore_agentops
-from ._engine import exits, metrics
+from ._engine import exits
 from ._engine.processor import attach_processor
-from ._engine.sessions import Session
 from ._engine.tracer import current_provider
-from ._engine.types import EndState
-from ._runtime.settings import AUTO_START_ENV, env_flag, logger, settings
+from ._runtime.owner import RUNTIME
+from ._runtime.settings import AUTO_START_ENV, env_flag, logger
 from ._setup import threads
+from ._setup.signals import install_sigterm_handler
 from .package import _instruments
+
+INSTRUMENT = "instrument"  # what instrument() installs is held under this name in the runtime
+UNINSTRUMENTED_REASON = "the instrumentor was uninstrumented before the process exited"
 
 
 class AgentOpsInstrumentor(BaseInstrumentor):
@@ -51,28 +54,30 @@ class AgentOpsInstrumentor(BaseInstrumentor):
         auto_start_session: bool | None = None,
         **_: Any,
     ) -> None:
-        if tracer_provider is not None:
-            settings.tracer_provider = tracer_provider
-        if meter_provider is not None:
-            metrics.use_meter_provider(meter_provider)
-        settings.choose(capture_content=None if capture_content is None else bool(capture_content))
+        RUNTIME.settings.choose(
+            INSTRUMENT,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            capture_content=None if capture_content is None else bool(capture_content),
+        )
         # Each part on its own: a broken provider or a failing patch disables that part only.
         _guarded("add the session span processor", lambda: attach_processor(current_provider()))
-        _guarded("propagate the context into threads", threads.instrument_threads)
-        _guarded("install the exit handlers", exits.install_exit_handlers)
-        _guarded("install the SIGTERM handler", exits.install_sigterm_handler)
-        _guarded("redirect agentops", redirect_agentops)
+        _guarded("propagate the context into threads", lambda: threads.instrument(INSTRUMENT))
+        _guarded("install the exit handlers", lambda: exits.install(INSTRUMENT))
+        _guarded("install the SIGTERM handler", lambda: install_sigterm_handler(INSTRUMENT))
+        _guarded("redirect agentops", lambda: redirect_agentops(INSTRUMENT))
         if auto_start_session is None:
             auto_start_session = env_flag(AUTO_START_ENV)
         if auto_start_session:
             _guarded("start the process session", _start_process_session)
 
     def _uninstrument(self, **kwargs: Any) -> None:
+        _guarded(
+            "end the process session", lambda: exits.end_process_session(UNINSTRUMENTED_REASON)
+        )
         _guarded("give agentops back", restore_agentops)
-        _guarded("restore sys.exit", _restore_exit)
-        _guarded("stop propagating the context into threads", threads.uninstrument_threads)
-        settings.tracer_provider = None
-        settings.meter_provider = None
+        _guarded("undo what it installed", lambda: exits.release(INSTRUMENT))
+        RUNTIME.settings.forget(INSTRUMENT)
 
 
 def _guarded(what: str, step: Callable[[], Any]) -> None:
@@ -82,43 +87,19 @@ def _guarded(what: str, step: Callable[[], Any]) -> None:
         logger.warning("AgentOps instrumentation could not %s", what, exc_info=True)
 
 
-# -- the process-wide session (OTEL_INSTRUMENTATION_AGENTOPS_AUTO_START_SESSION) ---------------
-
-_process_session: Session | None = None
-_exit_status: Any = None
-_original_exit = sys.exit
-
-
 def _start_process_session() -> None:
     """One session for the whole process, named after the script, ended at exit."""
-    global _process_session
-    if _process_session is not None and not _process_session.ended:
+    running = RUNTIME.process_session
+    if running is not None and not running.ended:
         return
     name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
-    _process_session = start_session(name=name or "python")
-    exits.run_before_exit(_end_process_session)
-    if sys.exit is _original_exit:  # wrapped to learn the exit status
-        sys.exit = _exit
+    RUNTIME.process_session = start_session(name=name or "python")
+    RUNTIME.patches.set(INSTRUMENT, sys, "exit", _exit_over)  # to learn the exit status
 
 
-def _restore_exit() -> None:
-    if sys.exit is _exit:
-        sys.exit = _original_exit
+def _exit_over(original: Callable[..., Any]) -> Callable[..., Any]:
+    def exit(status: Any = None) -> None:
+        RUNTIME.exit_status = status
+        original(status)
 
-
-def _exit(status: Any = None) -> None:
-    global _exit_status
-    _exit_status = status
-    _original_exit(status)
-
-
-def _end_process_session() -> bool:
-    """At exit: Success, or Fail on a non-zero ``sys.exit`` status."""
-    session = _process_session
-    if session is None or session.ended:
-        return False
-    if _exit_status is None or _exit_status == 0:
-        session.end(EndState.SUCCESS, "the process exited normally")
-    else:
-        session.end(EndState.FAIL, f"the process exited with status {_exit_status!r}")
-    return True
+    return exit

@@ -19,7 +19,6 @@ COMPAT_DIR = Path(compat.__file__).parent
 @pytest.fixture
 def installed(monkeypatch):
     """Pretend agentops has another version; the version warning may be given again."""
-    monkeypatch.setitem(compat._state, "version_warned", False)
 
     def pretend(version: str) -> None:
         monkeypatch.setattr(compat.metadata, "version", lambda name: version)

@@ -27,7 +27,8 @@ from typing import Any
 from opentelemetry import context
 
 from .._engine import attributes as attr
-from .._engine.counting import Totals
+from .._engine.conventions import TOOL_CALL
+from .._engine.counting import ACTION
 from .._engine.event_spans import start_child_span
 from .._engine.events import agent_identity
 from .._engine.sessions import Session
@@ -41,14 +42,15 @@ from .._engine.wrapping import (
     label_of,
     traced,
 )
-from .._runtime.registry import AGENT_KEY, current_session
+from .._runtime.owner import RUNTIME
+from .._runtime.registry import AGENT_KEY
 from .._runtime.settings import is_instrumentation_enabled, logger
 
 
 def action_spec(func: Any, label: str) -> Spec:
     """An action's span: ``action {label}``, counted as an action."""
     attributes = {attr.EVENT_TYPE: "actions", attr.ACTION_TYPE: label}
-    return Spec(func, f"action {label}", attributes, Totals.add_action)
+    return Spec(func, f"action {label}", attributes, ACTION)
 
 
 def tool_spec(func: Any, label: str, cost: Any = None) -> Spec:
@@ -58,8 +60,7 @@ def tool_spec(func: Any, label: str, cost: Any = None) -> Spec:
         attr.OPERATION_NAME: attr.OP_EXECUTE_TOOL,
         attr.TOOL_NAME: label,
     }
-    count = Totals.add_tool_call if cost is None else lambda totals: totals.add_tool_call(cost)
-    return Spec(func, f"execute_tool {label}", attributes, count, TOOL_KEYS)
+    return Spec(func, f"execute_tool {label}", attributes, TOOL_CALL, TOOL_KEYS, cost=cost)
 
 
 def agent_spec(func: Any, label: str) -> Spec:
@@ -191,6 +192,6 @@ def create_agent_span(agent_id: str, agent_name: str, session: Session | None = 
         attr.AGENT_NAME: agent_name,
     }
     span, _ = start_child_span(
-        f"create_agent {agent_name}", attributes, session or current_session()
+        f"create_agent {agent_name}", attributes, session or RUNTIME.sessions.current()
     )
     span.end()

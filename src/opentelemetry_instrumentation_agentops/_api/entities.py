@@ -38,7 +38,8 @@ from .._engine import sessions
 from .._engine.content import attribute_value, capture
 from .._engine.sessions import Session
 from .._engine.wrapping import Spec, bare_or_called, bound_arguments, traced
-from .._runtime.settings import is_instrumentation_enabled, logger, settings
+from .._runtime.owner import RUNTIME
+from .._runtime.settings import is_instrumentation_enabled, logger
 from .decorators import agent_spec, tool_spec, track_agent
 from .session import AgentOpsSession
 
@@ -100,7 +101,7 @@ class SessionCall:
         if session.ended:  # the body ended it itself
             return
         try:
-            if result is not None and settings.capture_content:
+            if result is not None and RUNTIME.settings.capture_content:
                 attributes: dict[str, Any] = {}
                 capture(attributes, attr.EVENT_RETURNS, result)
                 session.span.set_attributes(attributes)
@@ -116,7 +117,7 @@ def start_session_call(
     previous = context.get_current()
     session = sessions.start(tags, name=name, attributes=attributes, cls=AgentOpsSession)
     context.attach(previous)  # current only while the call runs (the wrapper attaches it)
-    if arguments is not None and settings.capture_content:
+    if arguments is not None and RUNTIME.settings.capture_content:
         captured: dict[str, Any] = {}
         capture(captured, attr.EVENT_PARAMS, arguments)
         session.span.set_attributes(captured)

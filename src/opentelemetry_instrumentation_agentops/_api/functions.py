@@ -11,22 +11,21 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from .._engine import exits, reports, sessions
+from .._engine import exits, sessions
 from .._engine.content import normalize_tags
 from .._engine.errors import AmbiguousSessionError, InvalidArgumentError, NoSessionError, report
 from .._engine.event_spans import record_event
 from .._engine.sessions import Session
 from .._engine.types import EndState
-from .._runtime.registry import active_sessions, current_session, running_count
-from .._runtime.settings import logger, settings
+from .._runtime.owner import RUNTIME
+from .._runtime.settings import logger
 from .._setup import llm_calls
 from .._setup.pipeline import configure_default_provider
+from .._setup.signals import install_sigterm_handler
 from .session import AgentOpsSession
 
 SUPERSEDED_REASON = "superseded by a new init()"
-# What every ended session is checked for: nothing exported, LLM calls not traced.
-sessions.END_HOOKS.extend(reports.END_HOOKS + llm_calls.END_HOOKS)
-_auto_session: weakref.ref[Session] | None = None
+INIT = "init"  # what init() chose and installed is held under this name in the runtime
 
 
 def init(
@@ -55,11 +54,12 @@ def init(
     ``instrument_llm_calls`` turns on the installed OpenTelemetry instrumentations
     of LLM client libraries (``llm_calls.py``).
     """
-    global _auto_session
     if legacy:
         logger.debug("init(): ignoring AgentOps options %s", ", ".join(sorted(legacy)))
+    settings = RUNTIME.settings
     settings.load_env()
     settings.choose(
+        INIT,
         strict=None if strict is None else bool(strict),
         capture_content=None if capture_content is None else bool(capture_content),
     )
@@ -80,20 +80,21 @@ def init(
         )
         tracer_provider = None
     if tracer_provider is not None:
-        settings.tracer_provider = tracer_provider
+        settings.choose(INIT, tracer_provider=tracer_provider)
     elif settings.tracer_provider is None:  # not given to instrument() either
         configure_default_provider(exporter, exporter_endpoint, service_name)
     llm_calls.instrument_llm_calls(instrument_llm_calls)
-    exits.install_exit_handlers()
-    exits.install_sigterm_handler()
-    previous = _auto_session() if _auto_session is not None else None
-    if previous is not None and previous.is_running:
-        previous.end(EndState.INDETERMINATE, SUPERSEDED_REASON)
-    _auto_session = None
+    exits.install(INIT)
+    install_sigterm_handler(INIT)
+    auto = RUNTIME.auto_session
+    previous = auto() if auto is not None else None
+    if previous is not None and not previous.ended:
+        previous.end(EndState.INDETERMINATE, SUPERSEDED_REASON)  # type: ignore[attr-defined]
+    RUNTIME.auto_session = None
     if not auto_start_session:
         return None
     session = start_session(inherited_session_id=inherited_session_id)
-    _auto_session = weakref.ref(session)
+    RUNTIME.auto_session = weakref.ref(session)
     return session
 
 
@@ -130,9 +131,9 @@ def _can_make_tracers(provider: Any) -> bool:
 
 def resolve_session(action: str, method: str) -> Session | None:
     """The current session, or None after saying why there is none."""
-    session = current_session()
+    session = RUNTIME.sessions.current()
     if session is None:
-        running = running_count()
+        running = len(RUNTIME.sessions.running)
         if running > 1:
             report(
                 AmbiguousSessionError,
@@ -173,7 +174,7 @@ def end_session(
     end_state = legacy.pop("end_state", end_state)
     if end_state is None:
         end_state = EndState.SUCCESS
-    if legacy.get("is_auto_end") and settings.skip_auto_end_session:
+    if legacy.get("is_auto_end") and RUNTIME.settings.skip_auto_end_session:
         return None
     if session is not None and as_session(session) is None:
         report(
@@ -220,15 +221,15 @@ def set_tags(tags: Any) -> None:
 
 
 def get_current_session() -> Session | None:
-    return current_session()
+    return RUNTIME.sessions.current()
 
 
 def get_active_sessions() -> list[Session]:
-    return active_sessions()
+    return RUNTIME.sessions.active()
 
 
 def end_all_sessions(
     end_state: Any = EndState.INDETERMINATE, end_state_reason: str | None = None
 ) -> None:
-    for session in active_sessions():
+    for session in RUNTIME.sessions.active():
         session.end(end_state, end_state_reason)

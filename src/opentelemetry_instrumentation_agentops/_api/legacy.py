@@ -53,8 +53,7 @@ from .._engine.content import attribute_value, safe_str
 from .._engine.errors import InvalidArgumentError, report
 from .._engine.events import agent_identity
 from .._engine.sessions import Session
-from .._runtime.registry import active_sessions
-from .._runtime.settings import settings
+from .._runtime.owner import RUNTIME
 from .decorators import create_agent_span, record_action, record_tool
 from .functions import as_session, end_session, resolve_session, start_session
 from .session import AgentOpsSession
@@ -169,19 +168,19 @@ def create_agent(name: Any, agent_id: Any = None, session: Any = None) -> str:
 def get_session(session_id: Any) -> Session | None:
     """The running session with this id (a string or a ``uuid.UUID``), if any."""
     wanted = str(session_id)
-    return next((s for s in active_sessions() if s.session_id == wanted), None)
+    return next((s for s in RUNTIME.sessions.active() if s.session_id == wanted), None)
 
 
 def get_api_key() -> str | None:
     """The AgentOps API key given to ``init``/``set_api_key`` (or ``$AGENTOPS_API_KEY``)."""
-    return settings.api_key or os.environ.get("AGENTOPS_API_KEY")
+    return RUNTIME.settings.api_key or os.environ.get("AGENTOPS_API_KEY")
 
 
 def set_api_key(api_key: str | None) -> None:
     """Kept in memory for ``get_api_key``; never sent anywhere nor written to spans."""
-    settings.api_key = api_key
+    RUNTIME.settings.api_key = api_key
 
 
 def set_parent_key(parent_key: str | None) -> None:
     """Kept in memory only (AgentOps 0.3's organisation key has no meaning here)."""
-    settings.parent_key = parent_key
+    RUNTIME.settings.parent_key = parent_key

@@ -2,7 +2,7 @@
 
 Frame inspection is a last resort: each use below is where agentops gives no
 public hook that tells two callers apart, and each is commented where it is
-made. ``sys._getframe`` is CPython's (and PyPy's); where it is missing the
+made, through ``inspect.currentframe()``; where frames are not supported the
 callers get None and take their default path.
 
 - 0.3, ``Client.is_initialized`` (``v03.py``): agentops' own ``init`` and
@@ -18,17 +18,19 @@ callers get None and take their default path.
 
 from __future__ import annotations
 
-import sys
+import inspect
 from types import CodeType, FrameType
 from typing import Any
 
 
 def caller(depth: int = 1) -> FrameType | None:
     """The frame ``depth`` levels above the function calling ``caller()``."""
-    try:
-        return sys._getframe(depth + 1)
-    except (AttributeError, ValueError):  # no frame support, or not that deep
-        return None
+    frame = inspect.currentframe()  # this function's own frame, or None without frame support
+    for _ in range(depth + 1):
+        if frame is None:
+            return None
+        frame = frame.f_back
+    return frame
 
 
 def caller_code(depth: int = 1) -> CodeType | None:

@@ -34,65 +34,52 @@ its session Fail (0.4 said Indeterminate).
 
 from __future__ import annotations
 
-import sys
-import threading
 from importlib import metadata
+from types import MappingProxyType
 from typing import Any
 
-import wrapt
 from packaging.version import InvalidVersion, Version
 
-from .._runtime.patches import Patcher
+from .._runtime.owner import RUNTIME
 from .._runtime.settings import logger
-from . import internals, shared, v03, v04, v04_core, validation
+from . import internals, v03, v04
+from .shared import REDIRECT, Redirector
 
 # agentops line -> (the version it was tested on, the module that redirects it)
-LINES: dict[str, tuple[str, Any]] = {"0.3": ("0.3.26", v03), "0.4": ("0.4.21", v04)}
-
-_lock = threading.RLock()
-_patcher = Patcher()
-_state = {"active": False, "hooked": False, "warned": False, "version_warned": False}
+LINES = MappingProxyType({"0.3": ("0.3.26", v03), "0.4": ("0.4.21", v04)})
+IMPORT_HOOK = "agentops: import hook"
 
 
-def redirect_agentops() -> None:
+def redirect_agentops(holder: str) -> None:
     """Point the ``agentops`` package at this engine, now or when it is imported."""
-    with _lock:
-        _state["active"] = True
-        if not _state["hooked"]:  # wrapt has no way to remove a hook: one per process
-            _state["hooked"] = True
-            wrapt.register_post_import_hook(_on_import, "agentops")  # runs now if imported
-        elif "agentops" in sys.modules:
-            _on_import(sys.modules["agentops"])
+    RUNTIME.patches.after_import(holder, IMPORT_HOOK, "agentops", _on_import)
 
 
 def restore_agentops() -> None:
     """Give the original ``agentops`` package back."""
-    with _lock:
-        _state["active"] = False
-        _patcher.restore()
-        shared.reset()
-        v04_core.reset()
-        validation.forget()
+    with RUNTIME.redirect.lock:
+        RUNTIME.patches.release(REDIRECT)
+        RUNTIME.redirect.clear()
 
 
 def is_redirected() -> bool:
-    return bool(_patcher)
+    return RUNTIME.patches.holds(REDIRECT)
 
 
 def _on_import(module: Any) -> None:
-    with _lock:
-        if not _state["active"] or _patcher:
+    with RUNTIME.redirect.lock:
+        if is_redirected():
             return
         try:
             line = choose_line()
             if line is None:
                 return
             _warn_if_initialized(line, module)
-            line.redirect(module, _patcher)
+            line.redirect(module, Redirector())
             logger.debug("agentops redirected onto opentelemetry_instrumentation_agentops")
         except Exception:  # never break the import, nor the application
             logger.warning("Could not redirect agentops; it runs unchanged.", exc_info=True)
-            _patcher.restore()
+            restore_agentops()
 
 
 def choose_line() -> Any:
@@ -129,8 +116,7 @@ def choose_line() -> Any:
 
 
 def _version_warning(message: str) -> None:
-    if not _state["version_warned"]:
-        _state["version_warned"] = True
+    if RUNTIME.once("agentops version"):
         logger.warning(message)
 
 
@@ -139,8 +125,7 @@ def _warn_if_initialized(line: Any, module: Any) -> None:
         initialized = line.already_initialized(module)
     except Exception:
         initialized = False
-    if initialized and not _state["warned"]:
-        _state["warned"] = True
+    if initialized and RUNTIME.once("agentops initialized"):
         logger.warning(
             "agentops.init() ran before the instrumentor: what it set up (its exporter, "
             "providers, patched print) stays. Instrument before calling agentops.init()."

@@ -22,7 +22,8 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from .._api import functions
 from .._engine.errors import AgentOpsError
 from .._engine.sessions import Session
-from .._runtime.settings import logger, settings
+from .._runtime.owner import RUNTIME
+from .._runtime.settings import logger
 
 FORWARDED = frozenset(
     {
@@ -36,7 +37,20 @@ FORWARDED = frozenset(
         "instrument_llm_calls",
     }
 )
-_pending: dict[str, Any] = {}  # configure() options waiting for the next init()
+REDIRECT = "redirect"  # the redirect's patches are held under this name in the runtime
+
+
+class Redirector:
+    """The redirect's changes to agentops, made through the runtime's patches."""
+
+    def set(self, owner: Any, name: str, value: Any) -> None:
+        RUNTIME.patches.set(REDIRECT, owner, name, lambda _: value, force=True)
+
+    def wrap(self, owner: Any, name: str, wrapper: Callable[..., Any]) -> None:
+        RUNTIME.patches.wrap(REDIRECT, owner, name, wrapper)
+
+    def append(self, items: list[Any], item: Any) -> None:
+        RUNTIME.patches.append(REDIRECT, items, item)
 
 
 def configure(**options: Any) -> None:
@@ -45,9 +59,9 @@ def configure(**options: Any) -> None:
         if value is None:
             continue
         if key in ("api_key", "parent_key"):
-            setattr(settings, key, value)
+            setattr(RUNTIME.settings, key, value)
         if key in FORWARDED:
-            _pending[key] = value
+            RUNTIME.redirect.pending[key] = value
 
 
 def make_init(show_logs: Callable[[dict[str, Any]], None]) -> Callable[..., Session | None]:
@@ -63,8 +77,9 @@ def make_init(show_logs: Callable[[dict[str, Any]], None]) -> Callable[..., Sess
             show_logs(given)
         except Exception:  # agentops' logger is a nicety: never fail init() for it
             logger.debug("could not set up agentops' logger", exc_info=True)
-        kwargs = {**_pending, **{k: v for k, v in given.items() if k in FORWARDED}}
-        _pending.clear()
+        pending = RUNTIME.redirect.pending
+        kwargs = {**pending, **{k: v for k, v in given.items() if k in FORWARDED}}
+        pending.clear()
         return functions.init(**kwargs)
 
     return init
@@ -72,10 +87,6 @@ def make_init(show_logs: Callable[[dict[str, Any]], None]) -> Callable[..., Sess
 
 def noop(*args: Any, **kwargs: Any) -> None:
     return None
-
-
-def reset() -> None:
-    _pending.clear()
 
 
 def bound_options(original: Callable[..., Any], args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -122,7 +133,7 @@ def redirect(ours: Callable[..., Any], *, by_name: bool = False) -> Callable[...
 BY_NAME = frozenset({"init", "configure"})  # called with AgentOps' positional order
 
 
-def patch_names(patcher: Any, owner: Any, names: dict[str, Any]) -> None:
+def patch_names(patcher: Redirector, owner: Any, names: dict[str, Any]) -> None:
     """Redirect ``owner``'s callables to ours: wrap what exists, add what does not."""
     for name, ours in names.items():
         current = vars(owner).get(name)

@@ -23,14 +23,11 @@ from .._api.decorators import record_action, record_tool, track_agent
 from .._api.functions import start_session
 from .._engine.events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
 from .._engine.sessions import Session
-from .._runtime.patches import Patcher
-from .._runtime.registry import active_sessions, current_session, running_count
-from .._runtime.settings import settings
+from .._runtime.owner import RUNTIME
 from . import frames, shared
 from .internals import client_class_03
 
 DECORATORS = ("record_action", "record_tool", "record_function", "track_agent")
-_init_code: Any = None  # agentops.init's code object, for Client.is_initialized
 
 
 _LEVELS = {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}
@@ -51,11 +48,11 @@ def show_logs(options: dict[str, Any] | None = None) -> None:
 init = shared.make_init(show_logs)
 
 
-def redirect(module: Any, patcher: Patcher) -> None:
-    global _init_code
+def redirect(module: Any, patcher: shared.Redirector) -> None:
     decorators = importlib.import_module("agentops.decorators")
     client_class = client_class_03()
-    _init_code = getattr(module.init, "__code__", None)  # read before it is replaced
+    # agentops.init's code object, for Client.is_initialized: read before it is replaced.
+    RUNTIME.redirect.originals["init_code"] = getattr(module.init, "__code__", None)
     names = {
         "init": init,
         "configure": shared.configure,
@@ -134,7 +131,7 @@ class _ClientMethods:
         functions.end_all_sessions()
 
     def _safe_get_session(self) -> Session | None:
-        return current_session()
+        return RUNTIME.sessions.current()
 
     def get_session(self, session_id: Any) -> Session | None:
         return legacy.get_session(session_id)
@@ -144,12 +141,12 @@ class _ClientMethods:
         # Frame inspection (frames.py), as no public hook tells the callers apart: a stale
         # agentops.init() must see False to go on (to our initialize()); everyone else sees
         # True, so stale start_session()/record() do not bail out.
-        return frames.caller_code() is not _init_code
+        return frames.caller_code() is not RUNTIME.redirect.originals.get("init_code")
 
     # This engine resolves sessions itself (design.md section 5) and says when it cannot.
     has_sessions = property(lambda self: True)
     is_multi_session = property(lambda self: False)
-    session_count = property(lambda self: running_count())
-    current_session_ids = property(lambda self: [s.session_id for s in active_sessions()])
+    session_count = property(lambda self: len(RUNTIME.sessions.running))
+    current_session_ids = property(lambda self: [s.session_id for s in RUNTIME.sessions.active()])
     api_key = property(lambda self: legacy.get_api_key())
-    parent_key = property(lambda self: settings.parent_key)
+    parent_key = property(lambda self: RUNTIME.settings.parent_key)

@@ -36,8 +36,8 @@ from .._api.entities import (
 )
 from .._api.functions import start_session
 from .._engine.events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
-from .._engine.sessions import END_HOOKS, Session
-from .._runtime.patches import Patcher
+from .._engine.sessions import Session
+from .._runtime.owner import RUNTIME
 from . import shared, v04_core, validation
 
 ENTITY_DECORATORS = {
@@ -91,7 +91,7 @@ def end_all_sessions() -> None:
     functions.end_all_sessions("Success")
 
 
-def redirect(module: Any, patcher: Patcher) -> None:
+def redirect(module: Any, patcher: shared.Redirector) -> None:
     sdk = importlib.import_module("agentops.sdk")
     decorators = importlib.import_module("agentops.sdk.decorators")
     legacy_module = importlib.import_module("agentops.legacy")
@@ -137,5 +137,5 @@ def redirect(module: Any, patcher: Patcher) -> None:
     shared.patch_names(patcher, validation_module, validating)
     shared.patch_names(patcher, module, validating)
     patcher.set(validation_module, "get_jwt_token_sync", validation.no_token)
-    patcher.append(END_HOOKS, validation.remember)
+    patcher.append(RUNTIME.end_hooks, validation.remember)
     v04_core.redirect(patcher, init)

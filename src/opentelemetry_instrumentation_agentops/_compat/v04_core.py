@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -41,25 +40,25 @@ from .._engine.iteration import TracedAsyncGenerator, TracedGenerator
 from .._engine.tracer import get_tracer
 from .._engine.types import EndState, parse_end_state
 from .._engine.wrapping import AGENT_ID_ATTR, AGENT_NAME_ATTR, Spec, begin
-from .._runtime.patches import Patcher
-from .._runtime.settings import logger, settings
+from .._runtime.owner import RUNTIME
+from .._runtime.settings import logger
 from . import frames, shared
 from .internals import FACTORY_HELPERS
 
 LEGACY = attr.LEGACY_PREFIX
-_state: dict[str, Any] = {}  # originals and modules, set by capture_originals()/redirect()
-_calls: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # make_span → call
 
 
 def capture_originals(module: Any) -> None:
     factory = importlib.import_module("agentops.sdk.decorators.factory")
     core = importlib.import_module("agentops.sdk.core")
-    _state["end_trace_code"] = getattr(module.end_trace, "__code__", None)
-    _state["factory_file"] = factory.create_entity_decorator.__code__.co_filename
-    _state["end_trace"] = vars(core.TracingCore)["end_trace"]
+    RUNTIME.redirect.originals["end_trace_code"] = getattr(module.end_trace, "__code__", None)
+    RUNTIME.redirect.originals["factory_file"] = (
+        factory.create_entity_decorator.__code__.co_filename
+    )
+    RUNTIME.redirect.originals["end_trace"] = vars(core.TracingCore)["end_trace"]
 
 
-def redirect(patcher: Patcher, init: Callable[..., Any]) -> None:
+def redirect(patcher: shared.Redirector, init: Callable[..., Any]) -> None:
     """Redirect the call-time layer; ``init`` is the redirected ``agentops.init``."""
     core = importlib.import_module("agentops.sdk.core")
     client = importlib.import_module("agentops.client.client")
@@ -81,11 +80,7 @@ def redirect(patcher: Patcher, init: Callable[..., Any]) -> None:
         patcher.set(factory, name, ours[name])
     patcher.set(legacy, "_current_trace_context", CurrentSession())
     patcher.set(legacy, "_current_session", None)
-    _state["legacy"] = legacy
-
-
-def reset() -> None:
-    _state.clear()
+    RUNTIME.redirect.originals["legacy"] = legacy
 
 
 class _TracingCore:
@@ -116,7 +111,7 @@ class _TracingCore:
         call = _begin_entity(str(operation_name), str(span_kind), version, attributes, True)
         if call is None:
             return trace.INVALID_SPAN, context.get_current(), None
-        _calls[call.span] = call
+        RUNTIME.redirect.calls[call.span] = call
         return call.span, call.context, None  # no token: the generator helpers attach
 
     def get_active_traces(self) -> dict[str, Any]:
@@ -136,7 +131,9 @@ def _end_trace(core: Any, target: Any, end_state: Any, caller: Any) -> None:
     if end_state is None:
         end_state = EndState.SUCCESS
     if target is None:
-        if caller is _state.get("end_trace_code"):  # agentops.end_trace(): the current one
+        if caller is RUNTIME.redirect.originals.get(
+            "end_trace_code"
+        ):  # agentops.end_trace(): the current one
             functions.end_session(end_state)
         else:  # legacy end_all_sessions(): all of them, as 0.4 did
             functions.end_all_sessions(end_state)
@@ -148,18 +145,21 @@ def _end_trace(core: Any, target: Any, end_state: Any, caller: Any) -> None:
     else:
         session = functions.as_session(target)
         if session is None:  # a trace agentops started itself, before the redirect
-            _state["end_trace"](core, target, end_state)
+            RUNTIME.redirect.originals["end_trace"](core, target, end_state)
             return
         recorded = dict(getattr(session.span, "attributes", None) or {})  # already on it
     if session is None:
         return
     reason = recorded.pop(f"{LEGACY}end_state_reason", None)
-    if str(recorded.get(f"{LEGACY}is_auto_end")) == "True" and settings.skip_auto_end_session:
+    if (
+        str(recorded.get(f"{LEGACY}is_auto_end")) == "True"
+        and RUNTIME.settings.skip_auto_end_session
+    ):
         return
     error = sys.exc_info()[1]
     if (
         error is not None
-        and getattr(caller, "co_filename", None) == _state.get("factory_file")
+        and getattr(caller, "co_filename", None) == RUNTIME.redirect.originals.get("factory_file")
         and parse_end_state(end_state) is not EndState.SUCCESS
     ):  # a decorated function raised: its session failed
         session.__exit__(type(error), error, error.__traceback__)
@@ -195,7 +195,7 @@ class CurrentSession:
 
 def _rearm() -> None:
     """A fresh stand-in after each end: legacy code clears the global only when it is its own."""
-    legacy = _state.get("legacy")
+    legacy = RUNTIME.redirect.originals.get("legacy")
     if legacy is not None:
         legacy._current_trace_context = CurrentSession()
 
@@ -239,7 +239,7 @@ def create_as_current_span(
     caller = frames.caller()
     name, kind = str(operation_name), str(span_kind)
     code = None if caller is None else caller.f_code
-    if code is None or code.co_filename != _state.get("factory_file"):
+    if code is None or code.co_filename != RUNTIME.redirect.originals.get("factory_file"):
         return _EntitySpan(_begin_entity(name, kind, version, attributes, False))
     if code.co_name in ("__init__", "__aenter__"):  # a decorated class's instance
         _instance_span(name, kind, frames.caller_local(caller, "self"))
@@ -267,7 +267,7 @@ def _instance_span(name: str, kind: str, instance: Any) -> None:
 
 
 def _content_key(span: Any, entity_kind: str, tool_key: str, other_key: str) -> str | None:
-    if not settings.capture_content or not getattr(span, "is_recording", lambda: False)():
+    if not RUNTIME.settings.capture_content or not getattr(span, "is_recording", lambda: False)():
         return None
     return tool_key if entity_kind == "tool" else other_key
 
@@ -289,10 +289,10 @@ def record_entity_output(span: Any, result: Any, entity_kind: str = "entity") ->
 
 
 def process_sync_generator(span: Any, generator: Any) -> Any:
-    call = _calls.pop(span, None)
+    call = RUNTIME.redirect.calls.pop(span, None)
     return generator if call is None else TracedGenerator(generator, call)
 
 
 def process_async_generator(span: Any, context_token: Any, generator: Any) -> Any:
-    call = _calls.pop(span, None)
+    call = RUNTIME.redirect.calls.pop(span, None)
     return generator if call is None else TracedAsyncGenerator(generator, call)

@@ -17,38 +17,29 @@ redirected ``get_jwt_token_sync``, so it skips validation and asks no server.
 
 from __future__ import annotations
 
-import collections
-import threading
 from typing import Any
 
 from opentelemetry import trace
 
 from .._api import functions
 from .._engine.sessions import Session
-from .._runtime.registry import current_session, session_for_trace
+from .._runtime.owner import RUNTIME
 
 MAX_ENDED = 1000  # ended sessions remembered, for validate_trace_spans(trace_id=...)
-_ended: collections.OrderedDict[int, Session] = collections.OrderedDict()
-_lock = threading.Lock()
-_state: dict[str, Any] = {"error": Exception}
 
 
 def use_error(error_class: type[Exception]) -> None:
     """Raise agentops' own ``ValidationError`` (its programs catch it)."""
-    _state["error"] = error_class
+    RUNTIME.redirect.validation_error = error_class
 
 
 def remember(session: Any) -> None:
     """Session-end hook while redirected: keep the last ended sessions by trace."""
-    with _lock:
-        _ended[session.trace_id] = session
-        while len(_ended) > MAX_ENDED:
-            _ended.popitem(last=False)
-
-
-def forget() -> None:
-    with _lock:
-        _ended.clear()
+    redirect = RUNTIME.redirect
+    with redirect.lock:
+        redirect.ended[session.trace_id] = session
+        while len(redirect.ended) > MAX_ENDED:
+            redirect.ended.popitem(last=False)
 
 
 def no_token(*args: Any, **kwargs: Any) -> None:
@@ -65,7 +56,7 @@ def _session_of(trace_id: Any, trace_context: Any) -> tuple[Session | None, str 
         if span is not None:
             trace_id = f"{span.get_span_context().trace_id:032x}"
     if trace_id is None:
-        session = current_session()
+        session = RUNTIME.sessions.current()
         if session is not None:
             return session, f"{session.trace_id:032x}"
         span_context = trace.get_current_span().get_span_context()
@@ -74,8 +65,8 @@ def _session_of(trace_id: Any, trace_context: Any) -> tuple[Session | None, str 
         number = int(str(trace_id).replace("-", ""), 16)
     except ValueError:
         return None, str(trace_id)
-    with _lock:
-        session = session_for_trace(number) or _ended.get(number)
+    with RUNTIME.redirect.lock:
+        session = RUNTIME.sessions.by_trace.get(number) or RUNTIME.redirect.ended.get(number)
     return session, f"{number:032x}"
 
 
@@ -92,7 +83,7 @@ def validate_trace_spans(
     session, hex_id = _session_of(trace_id, trace_context)
     if hex_id is None:
         raise ValueError("No trace ID found. Provide either trace_id or trace_context parameter.")
-    error = _state["error"]
+    error = RUNTIME.redirect.validation_error
     if session is None:
         raise error(f"No session of this process recorded trace {hex_id}.")
     totals = session.totals

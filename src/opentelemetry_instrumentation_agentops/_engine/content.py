@@ -18,7 +18,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .._runtime.settings import logger, settings
+from .._runtime.owner import RUNTIME
+from .._runtime.settings import logger
 from .errors import InvalidArgumentError, report
 
 REDACTED = "[REDACTED]"
@@ -133,7 +134,7 @@ def _plain(value: Any, depth: int, seen: set[int], limit: int) -> Any:
 
 def to_json(value: object) -> str:
     """Serialise captured content; always returns a string within the size cap."""
-    limit = settings.content_max_length
+    limit = RUNTIME.settings.content_max_length
     try:
         text = json.dumps(_plain(value, 0, set(), limit), ensure_ascii=False, default=safe_repr)
     except Exception:
@@ -144,7 +145,7 @@ def to_json(value: object) -> str:
 
 def capture(attributes: dict[str, Any], key: str, value: object) -> None:
     """Add ``value`` as JSON under ``key`` when content capture is on."""
-    if value is not None and settings.capture_content:
+    if value is not None and RUNTIME.settings.capture_content:
         attributes[key] = to_json(value)
 
 
@@ -165,7 +166,7 @@ def attribute_value(value: object) -> Any:
     anything else would be dropped by the OTLP encoder, so it is sent as text.
     """
     if isinstance(value, str):
-        return safe_str(value, settings.content_max_length)
+        return safe_str(value, RUNTIME.settings.content_max_length)
     if isinstance(value, (bool, float)) or (isinstance(value, int) and value in INT64):
         return value
     if isinstance(value, (list, tuple)) and 0 < len(value) <= _MAX_ITEMS:

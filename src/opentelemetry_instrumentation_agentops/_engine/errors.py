@@ -7,7 +7,8 @@ through the ``opentelemetry_instrumentation_agentops`` logger.
 
 from __future__ import annotations
 
-from .._runtime.settings import logger, settings
+from .._runtime.owner import RUNTIME
+from .._runtime.settings import logger
 
 
 class AgentOpsError(Exception):
@@ -36,6 +37,6 @@ class InvalidArgumentError(AgentOpsError, TypeError):
 
 def report(error: type[AgentOpsError], message: str) -> None:
     """Warn about misuse, or raise ``error`` when strict mode is on."""
-    if settings.strict:
+    if RUNTIME.settings.strict:
         raise error(message)
     logger.warning(message)

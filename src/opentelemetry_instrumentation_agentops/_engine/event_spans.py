@@ -13,17 +13,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from time import time_ns
+from types import MappingProxyType
 from typing import Any
 
 from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
+from .._runtime.owner import RUNTIME
 from .._runtime.registry import AGENT_KEY, SESSION_KEY
-from .._runtime.settings import settings
 from . import attributes as attr
 from .content import as_float, capture, safe_str
-from .counting import Totals, is_token_count
+from .conventions import LLM_CALL, TOOL_CALL
+from .counting import ACTION, ERROR, is_token_count
 from .errors import InvalidArgumentError, report
 from .events import (
     ActionEvent,
@@ -41,12 +43,15 @@ from .tracer import get_tracer, mark_error
 
 _SPAN_CONTEXT = "_agentops_span_context"
 _LLM_USAGE = ("prompt_tokens", "completion_tokens", "cost")
-# What each kind of event adds to its session's totals (LLM calls are added with their usage).
-_ADD_ONE = {
-    EventType.TOOL: Totals.add_tool_call,
-    EventType.ACTION: Totals.add_action,
-    EventType.ERROR: Totals.add_error,
-}
+# What each kind of event counts as in its session's totals (LLM calls with their usage).
+_KINDS = MappingProxyType(
+    {
+        EventType.LLM: LLM_CALL,
+        EventType.TOOL: TOOL_CALL,
+        EventType.ACTION: ACTION,
+        EventType.ERROR: ERROR,
+    }
+)
 
 
 def parent_context(session: Any, current: Context | None = None) -> Context:
@@ -119,9 +124,9 @@ def record_event(event: Any, session: Any) -> None:
     if session is not None and kind is not None and not session.ended:
         if kind == EventType.LLM:
             usage = (getattr(event, name, None) for name in _LLM_USAGE)  # a plain Event has none
-            session.totals.add_llm_call(*usage)
+            session.totals.count(LLM_CALL, *usage)
         else:
-            _ADD_ONE[kind](session.totals)
+            session.totals.count(_KINDS[kind])
 
 
 def _describe(event: Event) -> tuple[str, dict[str, Any], str | None]:
@@ -157,12 +162,12 @@ def _describe(event: Event) -> tuple[str, dict[str, Any], str | None]:
     if action is not None:
         action = safe_str(action, 200)
         attributes[attr.ACTION_TYPE] = action
-    if settings.capture_content:  # capture() checks it too: this skips four calls when off
+    if RUNTIME.settings.capture_content:  # capture() checks it too: this skips four calls when off
         capture(attributes, attr.EVENT_PARAMS, event.params)
         capture(attributes, attr.EVENT_RETURNS, event.returns)
         capture(attributes, attr.EVENT_LOGS, getattr(event, "logs", None))
         capture(attributes, attr.ACTION_SCREENSHOT, getattr(event, "screenshot", None))
-    counted_as_typed = event_type in _ADD_ONE or event_type == EventType.LLM
+    counted_as_typed = event_type in _KINDS
     kind = event_type if counted_as_typed and not isinstance(event, ActionEvent) else None
     kind = kind or EventType.ACTION
     return (f"action {action}" if action else "action"), attributes, kind

@@ -1,36 +1,28 @@
-"""Process lifecycle: exit, uncaught exceptions, SIGTERM and fork (design.md section 6).
+"""How sessions end with the process: at exit, on an uncaught exception, and after fork.
 
-- At normal exit, running sessions end Indeterminate. The handler is registered
-  from ``threading``'s exit hook, which Python calls before it joins non-daemon
-  threads and before any ``atexit`` handler: it is the last ``atexit`` handler, so
-  it runs first, after the threads finished their own sessions and before the
-  SDK's own ``atexit`` shutdown, whenever the TracerProvider was created.
+- At normal exit, running sessions end Indeterminate (the instrumentor's process
+  session Success, or Fail on a non-zero ``sys.exit``) and are flushed with a bound.
+  Our ``atexit`` handler is registered again whenever sessions start on a new
+  provider, so it runs before that provider's own shutdown, however late it was made.
 - An uncaught exception in the main thread ends them Fail with the exception
-  recorded; one in a worker thread is recorded as an error of that thread's
-  session.
-- SIGTERM with its default action (checked when ``init()`` or the instrumentor
-  runs in the main thread): sessions end Fail, are flushed with a bound, and the
-  process then dies of SIGTERM as it would have. A handler the application
-  installed is left alone.
-- In a forked child the parent's sessions are forgotten, never ended or
-  re-exported; the child's own sessions work.
+  recorded; one in a worker thread is an error of that thread's session.
+- A forked child forgets the parent's sessions, and ends its own when its main thread
+  finishes (a ``multiprocessing`` worker leaves with ``os._exit()``, past ``atexit``).
 
-Sessions are duck-typed here (``end()``, ``record()``): this module sits below
-``sessions.py``, which installs the handlers at its first start.
+Each hook is held by ``"sessions"`` (any session start), ``"init"`` or ``"instrument"``
+in the runtime's patches, and undone when its last holder lets go.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from .._runtime.registry import active_sessions, current_session, forget_inherited_sessions
+from .._runtime.owner import RUNTIME
+from .._runtime.patches import Patches
+from .._runtime.schedule import Schedule
 from .._runtime.settings import logger
 from .content import safe_str
 from .events import ErrorEvent
@@ -39,64 +31,71 @@ from .types import EndState
 
 EXIT_REASON = "the process exited before the session ended"
 FLUSH_TIMEOUT_MILLIS = 5000
-
-_installed = False
-_sigterm_installed = False
-_previous_excepthook = sys.excepthook
-_previous_thread_excepthook = threading.excepthook
-_before_exit: list[Callable[[], bool]] = []  # run first at exit; True when they ended a session
-
-
-def run_before_exit(callback: Callable[[], bool]) -> None:
-    """Run ``callback`` at normal exit before the running sessions end Indeterminate."""
-    if callback not in _before_exit:
-        _before_exit.append(callback)
+AT_EXIT = "exit: atexit"
+AT_FORK = "exit: fork"
+EXCEPTHOOK = Patches.key(sys, "excepthook")
+THREAD_EXCEPTHOOK = Patches.key(threading, "excepthook")
+_RECORDED = "_agentops_recorded_uncaught"  # on an exception already recorded in its session
 
 
-def install_exit_handlers() -> None:
-    """Idempotent; called by every session start, so it costs one check."""
-    global _installed, _previous_excepthook, _previous_thread_excepthook
-    if _installed:
-        return
-    _installed = True
-    try:
-        threading._register_atexit(_register_last_atexit)  # type: ignore[attr-defined]
-    except (AttributeError, RuntimeError):  # no hook, or already shutting down
-        atexit.register(end_sessions_at_exit)
-    _previous_excepthook = sys.excepthook
-    sys.excepthook = _excepthook
-    _previous_thread_excepthook = threading.excepthook
-    threading.excepthook = _thread_excepthook
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_in_child)
+def install(holder: str) -> None:
+    """Put the exit, exception and fork hooks in place for ``holder`` (idempotent)."""
+    patches = RUNTIME.patches
+    patches.at_exit(holder, AT_EXIT, end_sessions_at_exit)
+    patches.set(holder, sys, "excepthook", _excepthook_over)
+    patches.set(holder, threading, "excepthook", _thread_excepthook_over)
+    patches.at_fork(holder, AT_FORK, _after_fork_in_child)
 
 
-def _after_fork_in_child() -> None:
-    """The parent's sessions are not ours; the child's own must still be exported.
+def arm_for_provider() -> None:
+    """A session starts: the hooks are held for it, and run before its provider's shutdown.
 
-    A ``multiprocessing`` worker leaves with ``os._exit()`` right after threading's
-    shutdown: no ``atexit`` handler runs, so neither the SDK's shutdown nor ours would
-    export what the child's sessions queued. Threading's exit hook does run there.
+    Called by every session start; costs one identity check unless the provider changed.
     """
-    forget_inherited_sessions()
-    with contextlib.suppress(AttributeError, RuntimeError):
-        threading._register_atexit(_end_sessions_of_child)  # type: ignore[attr-defined]
+    provider = RUNTIME.tracers.provider
+    if RUNTIME.exit_provider is provider and RUNTIME.patches.active(AT_EXIT):
+        return
+    install("sessions")
+    RUNTIME.patches.run_first_at_exit(AT_EXIT, end_sessions_at_exit)
+    RUNTIME.exit_provider = provider
 
 
-def _end_sessions_of_child() -> None:
-    end_sessions(EndState.INDETERMINATE, EXIT_REASON)
-    flush()
+def release(holder: str) -> None:
+    """``holder`` lets go; ``"sessions"`` too when no session runs any more."""
+    patches = RUNTIME.patches
+    if RUNTIME.sessions.running:
+        install("sessions")  # the running sessions still need them
+    patches.release(holder)
+    if not RUNTIME.sessions.running:
+        patches.release("sessions")
+    if not patches.active(AT_EXIT):
+        RUNTIME.exit_provider = None
 
 
 def end_sessions(end_state: EndState, reason: str, exception: BaseException | None = None) -> int:
     """End every running session; returns how many were ended."""
-    sessions = active_sessions()
+    sessions = RUNTIME.sessions.active()
     for session in sessions:
         try:
-            session.end(end_state, reason, exception=exception)
+            session.end(end_state, reason, exception=exception)  # type: ignore[attr-defined]
         except Exception:
             logger.debug("could not end %r", session, exc_info=True)
     return len(sessions)
+
+
+def end_process_session(reason: str | None = None) -> bool:
+    """End the instrumentor's process session: Success, or Fail on a non-zero exit status."""
+    session, RUNTIME.process_session = RUNTIME.process_session, None
+    if session is None or session.ended:
+        return False
+    status = RUNTIME.exit_status
+    if reason is not None:
+        session.end(EndState.INDETERMINATE, reason)  # type: ignore[attr-defined]
+    elif status is None or status == 0:
+        session.end(EndState.SUCCESS, "the process exited normally")  # type: ignore[attr-defined]
+    else:
+        session.end(EndState.FAIL, f"the process exited with status {status!r}")  # type: ignore[attr-defined]
+    return True
 
 
 def flush(timeout_millis: int = FLUSH_TIMEOUT_MILLIS) -> None:
@@ -126,50 +125,42 @@ def flush(timeout_millis: int = FLUSH_TIMEOUT_MILLIS) -> None:
     worker.join(timeout_millis / 1000)
 
 
-def _register_last_atexit() -> None:
-    """Python calls this before it joins non-daemon threads and before any ``atexit`` handler.
-
-    Registering here makes ours the last ``atexit`` handler, so it runs first: after
-    the threads finished their own sessions, before the SDK's shutdown, whenever the
-    TracerProvider was created.
-    """
-    atexit.register(end_sessions_at_exit)
-
-
 def end_sessions_at_exit() -> None:
+    RUNTIME.snapshots.stop()
     ended = False
-    for callback in _before_exit:
-        try:
-            ended = callback() or ended
-        except Exception:
-            logger.debug("an exit callback failed", exc_info=True)
+    try:
+        ended = end_process_session()
+    except Exception:
+        logger.debug("could not end the process session", exc_info=True)
     if end_sessions(EndState.INDETERMINATE, EXIT_REASON) or ended:
         flush()
 
 
-def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
-    _previous_excepthook(exc_type, exc, tb)  # the traceback first, then the export
-    try:
-        if end_sessions(EndState.FAIL, f"uncaught {exc_type.__name__}: {safe_str(exc)}", exc):
-            flush()
-    except Exception:
-        pass
+def _excepthook_over(previous: Callable[..., Any]) -> Callable[..., None]:
+    def excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+        previous(exc_type, exc, tb)  # the traceback first, then the export
+        if not RUNTIME.patches.active(EXCEPTHOOK):
+            return  # uninstalled, but wrapped since by someone else: inert
+        try:
+            if end_sessions(EndState.FAIL, f"uncaught {exc_type.__name__}: {safe_str(exc)}", exc):
+                flush()
+        except Exception:
+            pass
 
-
-_RECORDED = "_agentops_recorded_uncaught"  # on an exception already recorded in its session
+    return excepthook
 
 
 def record_uncaught_in_thread(error: BaseException) -> None:
     """Record an exception leaving a thread's ``run()`` in the thread's current session.
 
-    Called by the thread propagation (``threads.py``) while the thread's own context, and so
-    its own session, is still attached: by the time ``threading.excepthook`` runs, the
-    context of ``start()`` is back, and with several sessions running none would be found.
+    Called by the thread propagation while the thread's own context, and so its own
+    session, is still attached: by the time ``threading.excepthook`` runs, the context of
+    ``start()`` is back, and with several sessions running none would be found.
     """
     if not isinstance(error, Exception):  # SystemExit ends a thread quietly
         return
     try:
-        session = current_session()
+        session = RUNTIME.sessions.current()
         if session is not None:
             session.record(ErrorEvent(exception=error))
             setattr(error, _RECORDED, True)
@@ -177,41 +168,29 @@ def record_uncaught_in_thread(error: BaseException) -> None:
         logger.debug("could not record a thread's uncaught exception", exc_info=True)
 
 
-def _thread_excepthook(args: Any) -> None:
-    error = args.exc_value
-    if error is not None and not getattr(error, _RECORDED, False):
-        record_uncaught_in_thread(error)
-    _previous_thread_excepthook(args)
+def _thread_excepthook_over(previous: Callable[[Any], Any]) -> Callable[[Any], None]:
+    def thread_excepthook(args: Any) -> None:
+        error = args.exc_value
+        active = RUNTIME.patches.active(THREAD_EXCEPTHOOK)
+        if active and error is not None and not getattr(error, _RECORDED, False):
+            record_uncaught_in_thread(error)
+        previous(args)
+
+    return thread_excepthook
 
 
-def install_sigterm_handler() -> bool:
-    """End sessions on SIGTERM, if SIGTERM still has its default action."""
-    global _sigterm_installed
-    if _sigterm_installed or threading.current_thread() is not threading.main_thread():
-        return _sigterm_installed
+def _after_fork_in_child() -> None:
+    """The parent's sessions and snapshot thread are not the child's; its own sessions are."""
+    RUNTIME.sessions.forget_all()
+    RUNTIME.snapshots = Schedule()
+    main = threading.main_thread()
+
+    def end_at_exit() -> None:
+        main.join()  # returns when the interpreter starts shutting down
+        end_sessions(EndState.INDETERMINATE, EXIT_REASON)
+        flush()
+
     try:
-        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-            return False
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    except (ValueError, OSError):  # not the main interpreter, or no signals here
-        return False
-    _sigterm_installed = True
-    return True
-
-
-def _end_terminated_sessions() -> None:
-    end_sessions(EndState.FAIL, "the process was terminated by SIGTERM")
-    flush()
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    # The handler interrupts the main thread anywhere, maybe holding a lock that ending
-    # a session needs: do the work in a thread and wait for it with a bound, so the
-    # process dies of SIGTERM in every case instead of deadlocking.
-    try:
-        worker = threading.Thread(target=_end_terminated_sessions, daemon=True)
-        worker.start()
-        worker.join(FLUSH_TIMEOUT_MILLIS / 1000 + 1)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+        threading.Thread(target=end_at_exit, name="agentops-exit", daemon=False).start()
+    except RuntimeError:
+        logger.debug("could not watch the forked child's exit", exc_info=True)

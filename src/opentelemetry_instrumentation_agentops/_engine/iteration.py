@@ -9,23 +9,17 @@ exhaustion, error, ``close()``/``aclose()`` or garbage collection.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from opentelemetry import context
 
-
-class Call(Protocol):
-    """A traced call: the context its steps run in, and how it ends."""
-
-    context: context.Context
-
-    def finish(self, error: BaseException | None = None, result: Any = None) -> None: ...
+from .types import Traced
 
 
 class _SpanOverIteration:
     __slots__ = ("__weakref__", "_call", "_inner")
 
-    def __init__(self, inner: Any, call: Call) -> None:
+    def __init__(self, inner: Any, call: Traced) -> None:
         self._inner, self._call = inner, call
 
     def _end(self, error: BaseException | None = None, result: Any = None) -> None:

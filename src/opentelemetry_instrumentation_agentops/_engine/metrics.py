@@ -1,52 +1,25 @@
-"""Session metrics (design.md section 10): one set of values per session, at its end.
+"""Session metrics: one set of values per session, recorded when it ends.
 
-With a MeterProvider configured (the one given to
-``AgentOpsInstrumentor().instrument(meter_provider=...)``, else the global one,
-which ``opentelemetry-instrument`` or ``init()`` may have set up), every session
-records:
-
-===================================  ==================  ===================================
-instrument                           kind, unit          attributes
-===================================  ==================  ===================================
-``agentops.session.duration``        histogram, ``s``    ``agentops.session.end_state``
-``agentops.session.active``          up-down counter,    none (+1 at start, -1 at end)
-                                     ``{session}``
-``agentops.session.token.usage``     histogram,          ``gen_ai.token.type`` (``input``,
-                                     ``{token}``         ``output``), end state
-``agentops.session.llm_calls``       histogram,          ``agentops.session.end_state``
-                                     ``{call}``
-``agentops.session.tool_calls``      histogram,          ``agentops.session.end_state``
-                                     ``{call}``
-``agentops.session.errors``          histogram,          ``agentops.session.end_state``
-                                     ``{error}``
-``agentops.session.cost``            histogram, ``USD``  ``agentops.session.end_state``;
-                                                         only when a cost is known
-===================================  ==================  ===================================
-
-The histograms take one value per session (per session and token type), so a
-histogram's count is a number of sessions and its sum divided by its count is a
-mean per session. Attributes are bounded: the end state (three values) and the
-token type; never a session id, name or tag, so a thousand sessions give the
-same handful of series as one.
-
-``OTEL_INSTRUMENTATION_AGENTOPS_METRICS=false`` turns them off. The instruments
-are made once per MeterProvider, on first use; while no MeterProvider is
-configured (the API's no-op or its proxy) nothing is made or recorded. A session
-is measured on the MeterProvider in use when it started (one started before any
-was configured is not measured). A failing provider or instrument never reaches
-the application: it is logged once.
+Instruments (``agentops.session.duration``, ``.active``, ``.token.usage``, ``.llm_calls``,
+``.tool_calls``, ``.errors``, ``.cost``) are made once per MeterProvider: the one given to
+``instrument(meter_provider=...)``, else the global one. Histograms take one value per
+session, so their count is a number of sessions; attributes are bounded (end state, token
+type), never a session id, name or tag. A session is measured where it started, so its
+-1 on ``active`` goes where its +1 went; a failing provider is logged once, never raised.
 """
 
 from __future__ import annotations
 
-import weakref
+from types import MappingProxyType
 from typing import Any
 
 from opentelemetry import metrics
 
-from .._runtime.settings import logger, settings
+from .._runtime.owner import RUNTIME
+from .._runtime.settings import logger
 from ..version import __version__
 from . import attributes as attr
+from .types import SessionLike
 
 DURATION = "agentops.session.duration"
 ACTIVE = "agentops.session.active"
@@ -74,9 +47,9 @@ def _attributes(end_state: str, token_type: str | None = None) -> dict[str, str]
 
 
 # Made once: the attribute sets every record uses (the SDK keys its series by them).
-_BY_STATE = {state: _attributes(state) for state in _END_STATES}
-_INPUT = {state: _attributes(state, "input") for state in _END_STATES}
-_OUTPUT = {state: _attributes(state, "output") for state in _END_STATES}
+_BY_STATE = MappingProxyType({state: _attributes(state) for state in _END_STATES})
+_INPUT = MappingProxyType({state: _attributes(state, "input") for state in _END_STATES})
+_OUTPUT = MappingProxyType({state: _attributes(state, "output") for state in _END_STATES})
 
 
 class Instruments:
@@ -105,91 +78,75 @@ class Instruments:
         self.cost = histogram(COST, "USD", "Cost of one session, when known", COST_BUCKETS)
 
 
-class _InstrumentCache:
-    provider: object = None
-    instruments: Instruments | None = None
-
-
-_cache = _InstrumentCache()
-# The instruments each running session started on (only sessions that are measured).
-_measured: weakref.WeakKeyDictionary[Any, Instruments] = weakref.WeakKeyDictionary()
-_warned: set[str] = set()
+_API_PACKAGE = "opentelemetry.metrics"
 
 
 def records_nothing(provider: object) -> bool:
-    """Whether ``provider`` is the API's no-op, or the proxy it hands out until one is set.
+    """Whether ``provider`` is the API's own: its no-op, or the proxy it hands out until one is set.
 
-    Unlike traces, the API has no public name for its proxy; its class name is stable.
+    Every provider that records is someone else's (the SDK's lives in ``opentelemetry.sdk``).
     """
-    return isinstance(provider, metrics.NoOpMeterProvider) or (
-        type(provider).__name__ == "_ProxyMeterProvider"
-    )
+    module = type(provider).__module__
+    return module == _API_PACKAGE or module.startswith(_API_PACKAGE + ".")
 
 
 def current_meter_provider() -> object:
     # `is None`, not `or`: a provider object's truth test is not ours to call.
-    explicit = settings.meter_provider
+    explicit = RUNTIME.settings.meter_provider
     return explicit if explicit is not None else metrics.get_meter_provider()
-
-
-def use_meter_provider(provider: object) -> None:
-    """Record on ``provider`` instead of the global MeterProvider (``instrument()``)."""
-    settings.meter_provider = provider
 
 
 def instruments() -> Instruments | None:
     """The instruments to record on now, or None when metrics are off or go nowhere."""
+    settings = RUNTIME.settings
     if not settings.metrics or settings.disabled:
         return None
-    provider = current_meter_provider()
-    if provider is not _cache.provider:
-        _refresh(provider)
-    return _cache.instruments
+    return RUNTIME.meters.lookup(current_meter_provider(), _make_instruments)
 
 
-def _refresh(provider: Any) -> None:
-    made = None
-    if not records_nothing(provider):
-        try:
-            made = Instruments(provider.get_meter(attr.TRACER_NAME, __version__))
-        except Exception:  # a broken provider must not break every session: warn once
-            _warn_once(f"The meter provider {type(provider).__name__} cannot make instruments")
-    _cache.instruments, _cache.provider = made, provider
+def _make_instruments(provider: Any) -> Instruments | None:
+    if records_nothing(provider):
+        return None
+    try:
+        return Instruments(provider.get_meter(attr.TRACER_NAME, __version__))
+    except Exception:  # a broken provider must not break every session: warn once
+        _warn_once(f"The meter provider {type(provider).__name__} cannot make instruments")
+        return None
 
 
 def _warn_once(what: str) -> None:
-    if what not in _warned:
-        _warned.add(what)
+    if RUNTIME.once(what):
         logger.warning("%s; session metrics are not recorded.", what, exc_info=True)
 
 
-def session_started(session: Any) -> None:
-    """A session started (duck-typed: ``sessions.Session``): one more active session."""
+def session_started(session: SessionLike) -> None:
+    """A session started: one more active session, on the instruments it is measured on."""
     try:
         made = instruments()
         if made is not None:
             made.active.add(1)
-            _measured[session] = made
+            session.instruments = made
     except Exception:  # never break the application
         _warn_once("Recording a session start failed")
 
 
-def session_ended(session: Any) -> None:
+def session_ended(session: SessionLike) -> None:
     """A session ended: its duration and totals, by end state; one active session less."""
     try:
         # A session is measured where it started: no second provider lookup at its end, and
         # its -1 goes where its +1 went.
-        made = _measured.pop(session, None) if _measured else None
+        made = session.instruments
         if made is None:
             return
+        session.instruments = None
         made.active.add(-1)
-        if settings.metrics and not settings.disabled:
+        if RUNTIME.settings.metrics and not RUNTIME.settings.disabled:
             _record_end(made, session)
     except Exception:  # never break the application
         _warn_once("Recording a session end failed")
 
 
-def _record_end(made: Instruments, session: Any) -> None:
+def _record_end(made: Instruments, session: SessionLike) -> None:
     state = session.end_state
     by_state = _BY_STATE.get(state) or _BY_STATE["Indeterminate"]
     totals = session.totals

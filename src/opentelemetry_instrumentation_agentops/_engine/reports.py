@@ -14,15 +14,20 @@ purpose (``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=agentops``, ``OTEL_SDK_DISABLED
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from opentelemetry import trace
 
-from .._runtime.settings import env_flag, logger, settings
+from .._runtime.owner import RUNTIME
+from .._runtime.settings import env_flag, logger
+from .instrumentations import LIBRARIES, is_instrumented
 from .tracer import current_provider
+from .types import SessionLike
 
 _NO_OP_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
-_state = {"warned": False}
+NOT_EXPORTED = "no provider"  # the keys of the once-per-process warnings
+NO_LLM_CALL = "no LLM call"
 
 
 def format_duration(seconds: float) -> str:
@@ -38,9 +43,16 @@ def format_duration(seconds: float) -> str:
     return " ".join(parts)
 
 
-def log_session(session: Any) -> None:
-    """The summary line of an ended session (duck-typed: ``sessions.Session``)."""
-    if not settings.log_summary or not logger.isEnabledFor(logging.INFO):
+def session_ended(session: SessionLike) -> None:
+    """Everything said when a session ends: its summary line, then what it may have missed."""
+    log_session(session)
+    warn_if_not_exported(session)
+    hint_if_no_llm_call(session)
+
+
+def log_session(session: SessionLike) -> None:
+    """The summary line of an ended session."""
+    if not RUNTIME.settings.log_summary or not logger.isEnabledFor(logging.INFO):
         return
     analytics = session.get_analytics()
     totals = session.totals
@@ -66,14 +78,14 @@ def exports_nothing(provider: Any) -> bool:
     return isinstance(provider, _NO_OP_PROVIDERS)
 
 
-def warn_if_not_exported(session: Any) -> None:
-    """Session-end hook: the once-per-process warning when nothing is exported."""
+def warn_if_not_exported(session: SessionLike) -> None:
+    """The once-per-process warning when nothing is exported."""
     # The provider check first: it is the cheap one, and it answers for most sessions.
-    if _state["warned"] or not exports_nothing(current_provider()):
+    if not exports_nothing(current_provider()) or NOT_EXPORTED in RUNTIME.warned:
         return
-    if settings.disabled or env_flag("OTEL_SDK_DISABLED"):
+    if RUNTIME.settings.disabled or env_flag("OTEL_SDK_DISABLED"):
         return
-    _state["warned"] = True
+    RUNTIME.warned.add(NOT_EXPORTED)
     logger.warning(
         "Session %s ended, but no TracerProvider is configured, so nothing is exported. "
         "Call init() before the session starts (it sets up OTLP export), run the program "
@@ -83,4 +95,27 @@ def warn_if_not_exported(session: Any) -> None:
     )
 
 
-END_HOOKS = (warn_if_not_exported,)
+def hint_if_no_llm_call(session: SessionLike) -> None:
+    """One hint per process when LLM calls may have gone unrecorded."""
+    if session.totals.llm_calls or NO_LLM_CALL in RUNTIME.warned or not RUNTIME.llm_calls.wanted:
+        return
+    for library, (module, extra) in LIBRARIES.items():
+        # is_instrumented() is cheap: its instrumentor classes are loaded once each.
+        if module not in sys.modules or is_instrumented(library):
+            continue
+        RUNTIME.warned.add(NO_LLM_CALL)
+        install = (
+            f"pip install 'opentelemetry-instrumentation-agentops[{extra}]'"
+            if extra
+            else f"install an OpenTelemetry instrumentation of {library}"
+        )
+        logger.warning(
+            "Session %s recorded no LLM call, and %s is imported with no OpenTelemetry "
+            "instrumentation of it active: its calls are not traced. To record them, %s "
+            "and call init() (or instrument %s yourself).",
+            session.name or session.session_id,
+            module,
+            install,
+            library,
+        )
+        return

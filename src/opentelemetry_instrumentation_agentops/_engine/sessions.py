@@ -18,20 +18,20 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, Status, StatusCode
 
-from .._runtime import registry
+from .._runtime.owner import RUNTIME
 from .._runtime.registry import SESSION_KEY
-from .._runtime.settings import logger, settings
+from .._runtime.settings import logger
 from . import attributes as attr
 from . import exits, metrics, reports, snapshots
 from .content import attribute_value, normalize_tags, safe_str, user_attributes
-from .counting import Totals
+from .counting import ERROR, Totals
 from .errors import InvalidArgumentError, InvalidEndStateError, SessionEndedError, report
 from .event_spans import record_event
 from .propagation import continuation, uuid_text
@@ -40,8 +40,6 @@ from .types import EndState, parse_end_state
 
 MAX_TAGS = 100  # tags of one session: the attribute stays bounded
 MAX_SESSION_ID = 256  # characters of a session id given to start()
-# Called with each session once it has ended; modules above add theirs (api.py wires them).
-END_HOOKS: list[Callable[[Session], None]] = []
 _STATUS_OK = Status(StatusCode.OK)  # immutable: one for every session that ends Success
 
 
@@ -57,6 +55,7 @@ class Session:
         "end_state",
         "end_state_reason",
         "ended",
+        "instruments",
         "name",
         "session_id",
         "span",
@@ -83,6 +82,7 @@ class Session:
         self.end_state_reason: str | None = None
         self.ended = False
         self.totals = Totals()
+        self.instruments: Any = None  # the metric instruments it is measured on, if any
         self.context = context.set_value(
             SESSION_KEY, self, trace.set_span_in_context(span, previous_context)
         )
@@ -202,7 +202,9 @@ class Session:
             )
             given = f"end state {safe_str(end_state, 200)!r}"
             state, reason = EndState.INDETERMINATE, f"{given}: {reason}" if reason else given
-        if self.ended or not registry.unregister(self):  # once, even from two threads at once
+        if self.ended or not RUNTIME.sessions.unregister(
+            self
+        ):  # once, even from two threads at once
             report(
                 SessionEndedError,
                 f"Session {self.session_id} was already ended ({self.end_state}); "
@@ -213,12 +215,12 @@ class Session:
         self._end_ns = time.time_ns()
         self.end_state, self.end_state_reason = state.value, reason
         if exception is not None:
-            self.totals.add_error(exception)
+            self.totals.count(ERROR, exception=exception)
         self._write_end(state, reason, exception, legacy)
         self._leave()
         metrics.session_ended(self)
-        reports.log_session(self)
-        for hook in END_HOOKS:  # layers above: hints about what the session may have missed
+        reports.session_ended(self)
+        for hook in RUNTIME.end_hooks:  # layers above (the agentops redirect)
             try:
                 hook(self)
             except Exception:  # telemetry never breaks the application
@@ -285,8 +287,8 @@ def start(
     the class of the session made (the API's adds AgentOps' methods).
     """
     tag_list = normalize_tags(tags, MAX_TAGS)
-    if settings.default_tags:
-        tag_list += [t for t in settings.default_tags if t not in tag_list]
+    if RUNTIME.settings.default_tags:
+        tag_list += [t for t in RUNTIME.settings.default_tags if t not in tag_list]
         del tag_list[MAX_TAGS:]
     name = None if name is None else safe_str(name, 200)
     given_id = _valid_session_id(session_id)
@@ -311,9 +313,9 @@ def start(
         given_id = uuid_text(trace_id)
         span.set_attributes({attr.SESSION_ID: given_id, attr.CONVERSATION_ID: given_id})
     session = cls(span, trace_id, given_id, tag_list, name, previous)
-    registry.register(session)
+    RUNTIME.sessions.register(session)
     context.attach(session.context)
-    exits.install_exit_handlers()
+    exits.arm_for_provider()
     metrics.session_started(session)
     snapshots.watch(session)
     return session

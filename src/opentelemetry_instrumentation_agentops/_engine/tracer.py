@@ -20,7 +20,8 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
-from .._runtime.settings import logger, settings
+from .._runtime.owner import RUNTIME
+from .._runtime.settings import logger
 from ..version import __version__
 from .attributes import ERROR_TYPE, TRACER_NAME
 from .content import safe_str
@@ -45,34 +46,27 @@ class _ChoosableIds:
         return getattr(self._inner, name)
 
 
-class _TracerCache:
-    provider: object = None
-    tracer: trace.Tracer = trace.NoOpTracer()
-    ids: _ChoosableIds | None = None
-
-
-_cache = _TracerCache()
-
-
 _NO_OP_PROVIDER = trace.NoOpTracerProvider()
 
 
 def current_provider() -> object:
-    if settings.disabled:
+    if RUNTIME.settings.disabled:
         return _NO_OP_PROVIDER
     # `is None`, not `or`: a provider object's truth test is not ours to call.
-    explicit = settings.tracer_provider
+    explicit = RUNTIME.settings.tracer_provider
     return explicit if explicit is not None else trace.get_tracer_provider()
 
 
 def get_tracer() -> trace.Tracer:
-    provider = current_provider()
-    if provider is not _cache.provider:
-        _refresh(provider)
-    return _cache.tracer
+    return RUNTIME.tracers.lookup(current_provider(), _make_tracer)[0]
 
 
-def _refresh(provider: Any) -> None:
+def _chosen_ids() -> _ChoosableIds | None:
+    """The id generator of the tracer in use, when a trace id can be chosen (the SDK's)."""
+    return RUNTIME.tracers.value[1]
+
+
+def _make_tracer(provider: Any) -> tuple[trace.Tracer, _ChoosableIds | None]:
     try:
         tracer = provider.get_tracer(TRACER_NAME, __version__)
     except Exception:  # a broken provider must not break every session: warn once
@@ -87,11 +81,11 @@ def _refresh(provider: Any) -> None:
     if inner is not None and hasattr(inner, "generate_trace_id"):
         ids = _ChoosableIds(inner)
         tracer.id_generator = ids
-    _cache.tracer, _cache.ids, _cache.provider = tracer, ids, provider
     try:
         attach_processor(provider)
     except Exception:
         logger.debug("could not add the session span processor", exc_info=True)
+    return tracer, ids
 
 
 _ROOT = Context()  # no span, no session: where every root starts
@@ -112,7 +106,7 @@ def start_root_span(
     tracer = get_tracer()
     if not trace_id and parent is None:  # the usual case: the provider picks the trace id
         return tracer.start_span(name, _ROOT, SpanKind.INTERNAL, attributes, links)
-    if parent is None and _cache.ids is None:
+    if parent is None and _chosen_ids() is None:
         # Not the SDK: a chosen trace id can only be carried by a remote parent.
         parent = remote_parent(trace_id)
     if parent is not None:
@@ -146,7 +140,7 @@ def record_exception(span: Span, exception: BaseException, timestamp: int | None
         kind.__qualname__ if module in (None, "", "builtins") else f"{module}.{kind.__qualname__}"
     )
     stacktrace = "".join(traceback.format_exception(kind, exception, exception.__traceback__))
-    limit = settings.content_max_length
+    limit = RUNTIME.settings.content_max_length
     attributes = {
         "exception.type": safe_str(name, 200),
         "exception.message": safe_str(exception, limit),

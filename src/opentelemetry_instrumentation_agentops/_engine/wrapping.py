@@ -3,7 +3,7 @@
 A ``Spec`` says what a decorated function's spans look like; ``traced(spec)``
 wraps the function with the wrapper that fits it (sync, async, generator,
 async generator). Each call asks ``begin(spec, args, kwargs)`` for what it runs
-in (``Call``, or a session per call for AgentOps 0.4's ``@trace``), made current
+in (``DecoratedCall``, or a session per call for AgentOps 0.4's ``@trace``), made current
 while the body runs and finished with the call's outcome:
 
 - returned: the span ends (the result is kept when content capture is on);
@@ -26,10 +26,12 @@ from typing import Any, TypeVar
 
 from opentelemetry import context, trace
 
-from .._runtime.registry import AGENT_KEY, SESSION_KEY, current_session
-from .._runtime.settings import is_instrumentation_enabled, logger, settings
+from .._runtime.owner import RUNTIME
+from .._runtime.registry import AGENT_KEY, SESSION_KEY
+from .._runtime.settings import is_instrumentation_enabled, logger
 from . import attributes as attr
 from .content import capture, safe_str, to_json
+from .counting import ERROR
 from .event_spans import start_child_span
 from .events import new_event_id
 from .iteration import TracedAsyncGenerator, TracedGenerator
@@ -37,7 +39,6 @@ from .sessions import Session
 from .tracer import mark_error
 
 F = TypeVar("F", bound=Callable[..., Any])
-Count = Callable[[Any], None]  # what one call adds to its session's totals (a Totals method)
 AGENT_ID_ATTR = "agentops_agent_id"  # on a @track_agent instance: its agent's id and name
 AGENT_NAME_ATTR = "agentops_agent_name"
 ACTION_KEYS = (attr.EVENT_PARAMS, attr.EVENT_RETURNS)  # where arguments / results go
@@ -47,21 +48,32 @@ TOOL_KEYS = (attr.TOOL_CALL_ARGUMENTS, attr.TOOL_CALL_RESULT)
 class Spec:
     """What a decorated function's spans look like; built once per decoration."""
 
-    __slots__ = ("agent", "arguments_key", "attributes", "count", "func", "name", "result_key")
+    __slots__ = (
+        "agent",
+        "arguments_key",
+        "attributes",
+        "cost",
+        "func",
+        "kind",
+        "name",
+        "result_key",
+    )
 
     def __init__(
         self,
         func: Any,
         name: str,
         attributes: dict[str, Any],
-        count: Count | None = None,
+        kind: str | None = None,
         keys: tuple[str, str] = ACTION_KEYS,
         agent: tuple[str, str] | None = None,
+        cost: Any = None,
     ) -> None:
         self.func = func
         self.name = name
         self.attributes = attributes
-        self.count = count
+        self.kind = kind  # what each call counts as in its session's totals (counting.py)
+        self.cost = cost
         self.arguments_key, self.result_key = keys
         self.agent = agent  # (id, name) for agent functions
 
@@ -73,19 +85,19 @@ def session_argument(kwargs: dict) -> Session | None:
     return None
 
 
-class Call:
-    """One traced call: its span, its session and the context it runs in."""
+class DecoratedCall:
+    """One call of a decorated function: its span, its session and the context it runs in."""
 
     __slots__ = ("context", "session", "span", "spec")
 
     def __init__(self, spec: Spec, args: tuple, kwargs: dict, session: Session | None) -> None:
         current = context.get_current()  # read once: session, agent and parent all come from it
-        session = session or current_session(current)
+        session = session or RUNTIME.sessions.current(current)
         attributes = {**spec.attributes, attr.EVENT_ID: new_event_id()}
         agent = spec.agent or agent_of(args, current)
         if agent is not None:
             attributes[attr.AGENT_ID], attributes[attr.AGENT_NAME] = agent
-        if settings.capture_content and spec.func is not None:
+        if RUNTIME.settings.capture_content and spec.func is not None:
             capture(attributes, spec.arguments_key, bound_arguments(spec.func, args, kwargs))
         span, parent = start_child_span(spec.name, attributes, session, current=current)
         ctx = trace.set_span_in_context(span, parent)
@@ -103,25 +115,26 @@ class Call:
                 mark_error(span, error)
             elif error is not None:  # cancelled or interrupted: how it ended, not an error
                 span.set_attribute(attr.INTERRUPTED_BY, type(error).__qualname__)
-            elif result is not None and settings.capture_content:
+            elif result is not None and RUNTIME.settings.capture_content:
                 span.set_attribute(self.spec.result_key, to_json(result))
             span.end()
             if session is not None and not session.ended:
-                if self.spec.count is not None:
-                    self.spec.count(session.totals)
+                spec = self.spec
+                if spec.kind is not None:
+                    session.totals.count(spec.kind, cost=spec.cost)
                 if failed:
-                    session.totals.add_error(error)
+                    session.totals.count(ERROR, exception=error)
         except Exception:  # telemetry never breaks the application
             logger.debug("could not end the span of %s", self.spec.name, exc_info=True)
 
 
-def begin(spec: Spec, args: tuple, kwargs: dict) -> Call | None:
+def begin(spec: Spec, args: tuple, kwargs: dict) -> DecoratedCall | None:
     """The call's span, or None when instrumentation is suppressed or a span cannot be made."""
     session = session_argument(kwargs)
     if not is_instrumentation_enabled():
         return None
     try:
-        return Call(spec, args, kwargs, session)
+        return DecoratedCall(spec, args, kwargs, session)
     except Exception:
         logger.debug("could not start the span of %s", spec.name, exc_info=True)
         return None

@@ -26,8 +26,8 @@ LIVE_INTERVAL_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL"
 METRICS_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_METRICS"
 INSTRUMENT_LLM_CALLS_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_INSTRUMENT_LLM_CALLS"
 
-_TRUE = {"true", "1", "yes", "on"}
-_CONTENT_ON = {"true", "1", "span_only", "span_and_event"}
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_CONTENT_ON = frozenset({"true", "1", "span_only", "span_and_event"})
 DEFAULT_CONTENT_MAX_LENGTH = 4096
 DEFAULT_LIVE_INTERVAL = 10.0  # seconds before a running session's first snapshot span
 
@@ -71,6 +71,10 @@ def split_tags(value: str | None) -> tuple[str, ...]:
     return tuple(tag.strip() for tag in value.split(",") if tag.strip())
 
 
+# Settings only code gives (no variable): what is left when every holder forgot them.
+_CODE_ONLY = ("tracer_provider", "meter_provider")
+
+
 @dataclass
 class Settings:
     strict: bool = False
@@ -79,26 +83,41 @@ class Settings:
     default_tags: tuple[str, ...] = ()
     skip_auto_end_session: bool = False
     log_summary: bool = True
-    live_interval: float = DEFAULT_LIVE_INTERVAL  # 0: no snapshot spans (live.py)
+    live_interval: float = DEFAULT_LIVE_INTERVAL  # 0: no snapshot spans
     # OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names us: sessions still work, nothing is exported.
     disabled: bool = False
     # An explicit provider from init()/instrument(); None means the global one.
     tracer_provider: object | None = field(default=None, repr=False)
-    # Session metrics (metrics.py), on the MeterProvider from instrument(), else the global one.
+    # Session metrics, on the MeterProvider from instrument(), else the global one.
     metrics: bool = True
     meter_provider: object | None = field(default=None, repr=False)
     # AgentOps keys, kept only so get_api_key() answers; never written to telemetry.
     api_key: str | None = field(default=None, repr=False)
     parent_key: str | None = field(default=None, repr=False)
-    # Settings given in code (init(), instrument()); they win over the environment.
-    chosen: dict[str, object] = field(default_factory=dict, repr=False)
+    # What code chose, in order: (holder, setting, value). The latest choice wins over the
+    # environment; uninstrument() forgets what instrument() chose and init()'s choice is back.
+    chosen: list[tuple[str, str, object]] = field(default_factory=list, repr=False)
 
-    def choose(self, **values: object) -> None:
-        """Set what code asked for; ``None`` means "not given" and changes nothing."""
+    @classmethod
+    def from_env(cls) -> Settings:
+        settings = cls()
+        settings.load_env()
+        return settings
+
+    def choose(self, holder: str, **values: object) -> None:
+        """Set what ``holder`` asked for; ``None`` means "not given" and changes nothing."""
         for name, value in values.items():
             if value is not None:
-                self.chosen[name] = value
+                self.chosen = [c for c in self.chosen if c[:2] != (holder, name)]
+                self.chosen.append((holder, name, value))
                 setattr(self, name, value)
+
+    def forget(self, holder: str) -> None:
+        """Drop what ``holder`` chose: the earlier choices, else the environment, apply again."""
+        self.chosen = [c for c in self.chosen if c[0] != holder]
+        for name in _CODE_ONLY:
+            setattr(self, name, None)
+        self.load_env()
 
     def load_env(self) -> None:
         """Read the environment again; settings chosen in code keep their value."""
@@ -112,12 +131,8 @@ class Settings:
         self.metrics = env_flag(METRICS_ENV, default=True)
         disabled = {n.strip() for n in os.environ.get(DISABLED_ENV, "").split(",")}
         self.disabled = bool(disabled & {"agentops", "*"})
-        for name, value in self.chosen.items():
+        for _, name, value in self.chosen:
             setattr(self, name, value)
-
-
-settings = Settings()
-settings.load_env()
 
 
 _UTILS = "opentelemetry.instrumentation.utils"

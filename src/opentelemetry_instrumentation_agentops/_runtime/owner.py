@@ -1,0 +1,93 @@
+"""The one owner of everything the package keeps for the process: ``RUNTIME``.
+
+``init()`` and ``instrument()`` configure it; ``uninstrument()`` releases what
+``instrument()`` installed; ``reset()`` gives a fresh one (tests). Everything else in the
+package is constants and functions: no other module keeps state of its own.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from .cache import ProviderCache
+from .patches import Patches
+from .registry import Registered, SessionRegistry
+from .schedule import Schedule
+from .settings import Settings
+
+
+class LLMCalls:
+    """What ``init()`` found about LLM client instrumentations (``_setup/llm_calls.py``)."""
+
+    __slots__ = ("candidates", "classes", "lock", "wanted")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.wanted = True  # init(instrument_llm_calls=...): also whether to hint
+        self.candidates: dict[str, list[Any]] | None = None  # library -> entry points
+        self.classes: dict[tuple[str, str], Any] = {}  # entry point -> its instrumentor class
+
+
+class Redirect:
+    """The agentops redirect's own memory (``_compat/``), undone with it."""
+
+    __slots__ = ("calls", "ended", "lock", "originals", "pending", "validation_error")
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.clear()
+
+    def clear(self) -> None:
+        self.pending: dict[str, Any] = {}  # agentops.configure() options for the next init()
+        self.originals: dict[str, Any] = {}  # agentops internals read before redirecting
+        self.validation_error: type[Exception] = Exception  # agentops' ValidationError
+        # Ended sessions by trace id, for validate_trace_spans(trace_id=...).
+        self.ended: OrderedDict[int, Any] = OrderedDict()
+        # agentops 0.4's make_span() span -> the call it began, for its generator helpers.
+        self.calls: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+class Runtime:
+    """Settings, providers in use, running sessions, snapshots, instruments, patches and hooks."""
+
+    def __init__(self) -> None:
+        self.patches = Patches()  # every change to the process, kept across reset()
+        self._fresh()
+
+    def _fresh(self) -> None:
+        self.settings = Settings.from_env()
+        self.sessions = SessionRegistry()
+        # The tracer (and its id generator) of the provider in use; the metric instruments.
+        self.tracers: ProviderCache[tuple[Any, Any]] = ProviderCache((None, None))
+        self.meters: ProviderCache[Any] = ProviderCache(None)
+        # Providers that carry our span processor (the SDK cannot take one back).
+        self.processed: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.snapshots = Schedule()
+        self.end_hooks: list[Callable[[Registered], None]] = []  # added by layers above
+        self.warned: set[str] = set()  # the once-per-process warnings given
+        self.exit_provider: object = None  # the provider our exit handler runs before
+        self.auto_session: weakref.ref[Registered] | None = None  # init()'s auto-started one
+        self.process_session: Registered | None = None  # the instrumentor's, for the process
+        self.exit_status: Any = None  # what sys.exit() was given, for the process session
+        self.llm_calls = LLMCalls()
+        self.redirect = Redirect()
+
+    def once(self, what: str) -> bool:
+        """True the first time ``what`` is asked about: for one-time warnings."""
+        if what in self.warned:
+            return False
+        self.warned.add(what)
+        return True
+
+    def reset(self) -> None:
+        """Undo every patch and hook, stop the snapshot thread, and start afresh (tests)."""
+        self.patches.undo_all()
+        self.snapshots.stop()
+        self._fresh()
+
+
+RUNTIME = Runtime()
