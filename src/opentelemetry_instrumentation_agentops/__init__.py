@@ -115,7 +115,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [
+__all__ = (
     "ERROR",
     "SUCCESS",
     "UNSET",
@@ -169,4 +169,4 @@ __all__ = [
     "track_tool",
     "update_trace_metadata",
     "workflow",
-]
+)

@@ -30,7 +30,7 @@ from .internals import client_class_03
 DECORATORS = ("record_action", "record_tool", "record_function", "track_agent")
 
 
-_LEVELS = {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}
+_LEVELS = frozenset({"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"})
 
 
 def already_initialized(module: Any) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from types import MappingProxyType
 from typing import Any
 
 from .._api import functions, legacy
@@ -40,17 +41,19 @@ from .._engine.sessions import Session
 from .._runtime.owner import RUNTIME
 from . import shared, v04_core, validation
 
-ENTITY_DECORATORS = {
-    "trace": trace,
-    "session": session,
-    "agent": agent,
-    "task": task,
-    "operation": operation,
-    "workflow": workflow,
-    "tool": tool,
-    "guardrail": guardrail,
-    "track_endpoint": track_endpoint,
-}
+ENTITY_DECORATORS = MappingProxyType(
+    {
+        "trace": trace,
+        "session": session,
+        "agent": agent,
+        "task": task,
+        "operation": operation,
+        "workflow": workflow,
+        "tool": tool,
+        "guardrail": guardrail,
+        "track_endpoint": track_endpoint,
+    }
+)
 LEGACY_NAMES = (
     "start_session",
     "end_session",

@@ -36,6 +36,7 @@ crew span) adds nothing. Supporting a new convention adds rows here, not code pa
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from . import attributes as attr
@@ -84,10 +85,15 @@ TABLE: tuple[Row, ...] = (
 )
 
 # Built once from the table: attribute -> value -> kind of call, and the usage keys in order.
-_CALLS: dict[str, dict[Any, str]] = {}
-for _row in TABLE:
-    if _row.kind in (LLM_CALL, TOOL_CALL):
-        _CALLS.setdefault(_row.key, {}).update(dict.fromkeys(_row.values, _row.kind))
+_CALL_ROWS = tuple(row for row in TABLE if row.kind in (LLM_CALL, TOOL_CALL))
+_CALLS = MappingProxyType(
+    {
+        key: MappingProxyType(
+            {value: row.kind for row in _CALL_ROWS if row.key == key for value in row.values}
+        )
+        for key in dict.fromkeys(row.key for row in _CALL_ROWS)
+    }
+)
 _USAGE_KEYS: tuple[tuple[str, ...], ...] = tuple(
     tuple(row.key for row in TABLE if row.kind == kind) for kind in USAGE
 )

@@ -14,6 +14,7 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any
 
 from .._runtime.settings import logger
@@ -135,24 +136,29 @@ def _current_traceback() -> str | None:
 # Events built by the real ``agentops`` package (functions it decorated before the redirect, code
 # holding its event classes) are duck-typed by class name and ``event_type`` and copied field by
 # field into the matching event class here: nothing of agentops is imported.
-_BY_TYPE: dict[str, type[Event]] = {
-    EventType.LLM: LLMEvent,
-    EventType.ACTION: ActionEvent,
-    EventType.TOOL: ToolEvent,
-    EventType.ERROR: ErrorEvent,
-}
-_BY_CLASS: dict[str, type[Event]] = {
-    cls.__name__: cls for cls in (ActionEvent, LLMEvent, ToolEvent, ErrorEvent)
-}
-# agentops 0.4's legacy ActionEvent()/ErrorEvent() return these stand-ins.
-_BY_CLASS.update(LegacyActionEvent=ActionEvent, LegacyErrorEvent=ErrorEvent)
+_BY_TYPE: MappingProxyType[str, type[Event]] = MappingProxyType(
+    {
+        EventType.LLM: LLMEvent,
+        EventType.ACTION: ActionEvent,
+        EventType.TOOL: ToolEvent,
+        EventType.ERROR: ErrorEvent,
+    }
+)
+# By class name; agentops 0.4's legacy ActionEvent()/ErrorEvent() return the Legacy stand-ins.
+_BY_CLASS: MappingProxyType[str, type[Event]] = MappingProxyType(
+    {
+        **{cls.__name__: cls for cls in (ActionEvent, LLMEvent, ToolEvent, ErrorEvent)},
+        "LegacyActionEvent": ActionEvent,
+        "LegacyErrorEvent": ErrorEvent,
+    }
+)
 
 
 def foreign_event(obj: Any) -> Any:
     """This package's event for an agentops event object; ``obj`` itself for anything else."""
     if obj is None or isinstance(obj, Event):
         return obj
-    cls = _BY_CLASS.get(type(obj).__name__) or _BY_TYPE.get(_event_type(obj))
+    cls = _BY_CLASS.get(type(obj).__name__) or _BY_TYPE.get(_event_type(obj) or "")
     if cls is None:
         return obj
     try:
