@@ -15,6 +15,7 @@ in the runtime's patches, and undone when its last holder lets go.
 
 from __future__ import annotations
 
+import contextvars
 import sys
 import threading
 from collections.abc import Callable
@@ -77,7 +78,7 @@ def end_sessions(end_state: EndState, reason: str, exception: BaseException | No
     sessions = RUNTIME.sessions.active()
     for session in sessions:
         try:
-            session.end(end_state, reason, exception=exception)  # type: ignore[attr-defined]
+            session.end(end_state, reason, exception=exception)
         except Exception:
             logger.debug("could not end %r", session, exc_info=True)
     return len(sessions)
@@ -90,11 +91,11 @@ def end_process_session(reason: str | None = None) -> bool:
         return False
     status = RUNTIME.exit_status
     if reason is not None:
-        session.end(EndState.INDETERMINATE, reason)  # type: ignore[attr-defined]
+        session.end(EndState.INDETERMINATE, reason)
     elif status is None or status == 0:
-        session.end(EndState.SUCCESS, "the process exited normally")  # type: ignore[attr-defined]
+        session.end(EndState.SUCCESS, "the process exited normally")
     else:
-        session.end(EndState.FAIL, f"the process exited with status {status!r}")  # type: ignore[attr-defined]
+        session.end(EndState.FAIL, f"the process exited with status {status!r}")
     return True
 
 
@@ -191,6 +192,7 @@ def _after_fork_in_child() -> None:
         flush()
 
     try:
-        threading.Thread(target=end_at_exit, name="agentops-exit", daemon=False).start()
+        watcher = threading.Thread(target=end_at_exit, name="agentops-exit", daemon=False)
+        contextvars.Context().run(watcher.start)  # it outlives whatever is current now
     except RuntimeError:
         logger.debug("could not watch the forked child's exit", exc_info=True)

@@ -7,6 +7,7 @@ that ended (or is gone) when its entry comes due is dropped there.
 
 from __future__ import annotations
 
+import contextvars
 import heapq
 import itertools
 import threading
@@ -51,7 +52,9 @@ class Schedule:
     def _start_thread(self) -> None:
         thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
         try:
-            thread.start()
+            # In an empty context: a thread propagation (ours or another) must not hand the
+            # session that happens to be current to a thread that outlives it.
+            contextvars.Context().run(thread.start)
         except RuntimeError:  # no new threads at interpreter shutdown
             self.stopped = True
             self.heap.clear()
