@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+from contextvars import Token
 from typing import Any
 
 from opentelemetry import context
+from opentelemetry.context import Context
 
 from .._engine import attributes as attr
 from .._engine.conventions import TOOL_CALL
@@ -100,7 +102,7 @@ def track_agent(name: str | None = None) -> Any:
 
 
 def _track_agent_class(cls: type, name: str | None) -> type:
-    original_init = cls.__init__
+    original_init = cls.__init__  # type: ignore[misc]
 
     @functools.wraps(original_init)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -172,7 +174,7 @@ def _as_agent(method: Any) -> Any:
     return agent_method
 
 
-def _enter_agent(instance: Any) -> object | None:
+def _enter_agent(instance: Any) -> Token[Context] | None:
     """Attach a context naming ``instance``'s agent; None when there is nothing to attach."""
     if not is_instrumentation_enabled():
         return None

@@ -145,7 +145,7 @@ def _decorate(kind: str, target: Any, name: Any, options: dict[str, Any]) -> Any
     if kind == "agent":
         return track_agent(label)(target)
     if inspect.isclass(target):
-        target.__init__ = _decorate(kind, target.__init__, label, options)
+        target.__init__ = _decorate(kind, target.__init__, label, options)  # type: ignore[method-assign]
         return target
     if not callable(target):
         logger.warning("@%s decorates functions and classes, not %r.", kind, type(target))

@@ -89,7 +89,7 @@ def init(
     auto = RUNTIME.auto_session
     previous = auto() if auto is not None else None
     if previous is not None and not previous.ended:
-        previous.end(EndState.INDETERMINATE, SUPERSEDED_REASON)  # type: ignore[attr-defined]
+        previous.end(EndState.INDETERMINATE, SUPERSEDED_REASON)
     RUNTIME.auto_session = None
     if not auto_start_session:
         return None
@@ -183,11 +183,12 @@ def end_session(
             "no session was ended.",
         )
         return None
-    if session is None:
-        session = resolve_session("end session", "end_session")
-        if session is None:
-            return None
-    return as_session(session).end(end_state, end_state_reason, legacy=legacy)
+    target = (
+        resolve_session("end session", "end_session") if session is None else as_session(session)
+    )
+    if target is None:
+        return None
+    return target.end(end_state, end_state_reason, legacy=legacy)
 
 
 def as_session(value: Any) -> Session | None:

@@ -14,7 +14,7 @@ agentops' own ``init()`` makes it print (``show_logs``), without ``agentops.log`
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
@@ -133,7 +133,7 @@ def redirect(ours: Callable[..., Any], *, by_name: bool = False) -> Callable[...
 BY_NAME = frozenset({"init", "configure"})  # called with AgentOps' positional order
 
 
-def patch_names(patcher: Redirector, owner: Any, names: dict[str, Any]) -> None:
+def patch_names(patcher: Redirector, owner: Any, names: Mapping[str, Any]) -> None:
     """Redirect ``owner``'s callables to ours: wrap what exists, add what does not."""
     for name, ours in names.items():
         current = vars(owner).get(name)

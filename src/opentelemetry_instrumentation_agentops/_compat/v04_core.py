@@ -24,9 +24,11 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
+from contextvars import Token
 from typing import Any
 
 from opentelemetry import context, trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from .._api import functions
@@ -215,7 +217,8 @@ class _EntitySpan:
     """What ``_create_as_current_span`` returns: a span current inside ``with``."""
 
     def __init__(self, call: Any) -> None:
-        self.call, self.token = call, None
+        self.call = call
+        self.token: Token[Context] | None = None
 
     def __enter__(self) -> Any:
         if self.call is None:
@@ -223,12 +226,12 @@ class _EntitySpan:
         self.token = context.attach(self.call.context)
         return self.call.span
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if self.call is not None:
-            context.detach(self.token)
+            if self.token is not None:
+                context.detach(self.token)
             self.call.finish(exc)
             self.call = None
-        return False
 
 
 def create_as_current_span(

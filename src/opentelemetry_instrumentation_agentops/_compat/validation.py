@@ -23,6 +23,7 @@ from opentelemetry import trace
 
 from .._api import functions
 from .._engine.sessions import Session
+from .._engine.types import SessionLike
 from .._runtime.owner import RUNTIME
 
 MAX_ENDED = 1000  # ended sessions remembered, for validate_trace_spans(trace_id=...)
@@ -33,7 +34,7 @@ def use_error(error_class: type[Exception]) -> None:
     RUNTIME.redirect.validation_error = error_class
 
 
-def remember(session: Any) -> None:
+def remember(session: SessionLike) -> None:
     """Session-end hook while redirected: keep the last ended sessions by trace."""
     redirect = RUNTIME.redirect
     with redirect.lock:

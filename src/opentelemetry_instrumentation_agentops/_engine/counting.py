@@ -171,7 +171,9 @@ class CountedCall:
         self.kind, self.totals = kind, totals
         self.head = head.context.span_id  # its outermost span
         self.start, self.end = head.start_time, head.end_time
-        self.scopes = (_scope_name(head),)  # the instrumentations whose spans are part of it
+        self.scopes: tuple[str | None, ...] = (
+            _scope_name(head),
+        )  # the instrumentations whose spans are part of it
         self.counted = False
         self.ancestors = _NO_IDS  # the open spans above its outermost span when that ended
         self.pending: Any = _NO_USAGE  # the first nested span's usage
@@ -225,7 +227,7 @@ class CallCounter:
         self._ended: OrderedDict[int, CountedCall] = OrderedDict()  # by outermost span id
         self._recent: OrderedDict[int, deque[CountedCall]] = OrderedDict()  # by trace id
 
-    def span_ended(self, span: Any, kind: str, values: Any, ours: bool, session: Any) -> None:
+    def span_ended(self, span: Any, kind: str, values: Any, ours: bool, totals: Totals) -> None:
         """An LLM or tool span ends: part of a call, or the outermost span of one."""
         lineage, stop = self._lineage(span)
         head = None
@@ -237,22 +239,22 @@ class CallCounter:
             head_id = head.context.span_id
             call = self._calls.get(head_id)
             if call is None:
-                call = self._calls[head_id] = CountedCall(kind, session.totals, head)
+                call = self._calls[head_id] = CountedCall(kind, totals, head)
                 if len(self._calls) > _ENDED:  # outermost spans that never ended
                     self._calls.pop(next(iter(self._calls)), None)
             self._join(call, values, ours)
             return
         call = self._ended.get(stop)
-        if call is not None and call.kind is kind and call.totals is session.totals:
+        if call is not None and call.kind is kind and call.totals is totals:
             if not ours:  # nested in a call whose outermost span ended first
                 call.add(values)
             return
         span_id = span.context.span_id
-        call = self._calls.pop(span_id, None) or CountedCall(kind, session.totals, span)
+        call = self._calls.pop(span_id, None) or CountedCall(kind, totals, span)
         call.end = span.end_time
         if lineage:
             call.ancestors = frozenset(a.context.span_id for a in lineage)
-        recent = self._recent_calls(span.context.trace_id, session)
+        recent = self._recent_calls(span.context.trace_id, totals)
         # Ours is counted where it was made: a later span may be one with it, not it with one.
         same = None if call.counted or ours else same_call(recent, call, _scope_name(span))
         if same is not None:  # one call with one counted already
@@ -294,10 +296,10 @@ class CallCounter:
         else:
             call.hold(values)
 
-    def _recent_calls(self, trace_id: int, session: Any) -> deque[CountedCall]:
+    def _recent_calls(self, trace_id: int, totals: Totals) -> deque[CountedCall]:
         recent = self._recent.get(trace_id)
         # A trace id seen again (a seeded ``random`` makes the SDK's ids repeat): start anew.
-        if recent is None or (recent and recent[0].totals is not session.totals):
+        if recent is None or (recent and recent[0].totals is not totals):
             recent = self._recent[trace_id] = deque(maxlen=_RECENT)
             if len(self._recent) > _TRACES:  # the oldest trace's session has long ended
                 self._recent.popitem(last=False)

@@ -4,8 +4,7 @@ An event span is a child of the current span when that span belongs to the
 session's trace, else a child of the session's root. An event with no session
 is still exported, as a span of its own, so nothing is lost; one recorded in
 the trace of a session that has ended still carries its ``session.id``.
-Sessions are duck-typed here (``trace_id``, ``session_id``, ``context``,
-``totals``, ``ended``): this module sits below ``sessions.py``.
+Sessions are seen as ``types.SessionLike``: this module sits below ``sessions.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +39,7 @@ from .events import (
 )
 from .propagation import uuid_text
 from .tracer import get_tracer, mark_error
+from .types import SessionLike
 
 _SPAN_CONTEXT = "_agentops_span_context"
 _LLM_USAGE = ("prompt_tokens", "completion_tokens", "cost")
@@ -54,7 +54,7 @@ _KINDS = MappingProxyType(
 )
 
 
-def parent_context(session: Any, current: Context | None = None) -> Context:
+def parent_context(session: SessionLike | None, current: Context | None = None) -> Context:
     """The context a span of ``session`` starts in; ``current`` when the caller holds it."""
     if current is None:
         current = context.get_current()
@@ -68,7 +68,7 @@ def parent_context(session: Any, current: Context | None = None) -> Context:
 def start_child_span(
     name: str,
     attributes: dict[str, Any],
-    session: Any,
+    session: SessionLike | None,
     start_time: int | None = None,
     links: list[Link] | None = None,
     current: Context | None = None,
@@ -79,7 +79,7 @@ def start_child_span(
         session = _ended_session_of(parent)
     if session is not None:
         attributes[attr.SESSION_ID] = session.session_id
-    agent = parent.get(AGENT_KEY)
+    agent: Any = parent.get(AGENT_KEY)
     if agent is not None and attr.AGENT_ID not in attributes:
         attributes[attr.AGENT_ID], attributes[attr.AGENT_NAME] = agent
     span = get_tracer().start_span(
@@ -88,16 +88,16 @@ def start_child_span(
     return span, parent
 
 
-def _ended_session_of(parent: Context) -> Any:
+def _ended_session_of(parent: Context) -> SessionLike | None:
     """The session of ``parent``'s trace that has ended but is still in the context, if any."""
-    session = parent.get(SESSION_KEY)
+    session: Any = parent.get(SESSION_KEY)
     if session is None:
         return None
     trace_id = trace.get_current_span(parent).get_span_context().trace_id
     return session if trace_id == session.trace_id else None
 
 
-def record_event(event: Any, session: Any) -> None:
+def record_event(event: Any, session: SessionLike | None) -> None:
     """Export ``event`` as one span of ``session`` and add it to the session's totals."""
     if not isinstance(event, Event):
         event = foreign_event(event)  # events built by the real agentops

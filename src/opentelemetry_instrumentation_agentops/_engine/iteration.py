@@ -20,7 +20,8 @@ class _SpanOverIteration:
     __slots__ = ("__weakref__", "_call", "_inner")
 
     def __init__(self, inner: Any, call: Traced) -> None:
-        self._inner, self._call = inner, call
+        self._inner = inner
+        self._call: Traced | None = call
 
     def _end(self, error: BaseException | None = None, result: Any = None) -> None:
         call, self._call = self._call, None

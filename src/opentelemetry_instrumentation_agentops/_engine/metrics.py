@@ -147,7 +147,7 @@ def session_ended(session: SessionLike) -> None:
 
 
 def _record_end(made: Instruments, session: SessionLike) -> None:
-    state = session.end_state
+    state = session.end_state or "Indeterminate"
     by_state = _BY_STATE.get(state) or _BY_STATE["Indeterminate"]
     totals = session.totals
     made.duration.record(session.duration_seconds, by_state)

@@ -42,10 +42,10 @@ class SessionSpanProcessor(SpanProcessor):
         session = RUNTIME.sessions.by_trace.get(span_context.trace_id)
         if session is None:  # most spans of most programs
             return
-        attributes = span.attributes
+        attributes: Any = span.attributes
         if attr.SESSION_ID not in attributes:
             span.set_attribute(attr.SESSION_ID, session.session_id)
-        agent = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
+        agent: Any = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
         if agent is not None and attr.AGENT_ID not in attributes:
             span.set_attributes({attr.AGENT_ID: agent[0], attr.AGENT_NAME: agent[1]})
         opened = self._open
@@ -62,13 +62,13 @@ class SessionSpanProcessor(SpanProcessor):
             return
         scope = span.instrumentation_scope
         ours = scope is not None and scope.name == attr.TRACER_NAME
-        attributes = span.attributes
+        attributes: Any = span.attributes
         if not KEYS.isdisjoint(attributes):
             found = present(attributes)
             kind = call_kind(found)
             if kind is not None:
                 with self._lock:
-                    self._counter.span_ended(span, kind, span_usage(found), ours, session)
+                    self._counter.span_ended(span, kind, span_usage(found), ours, session.totals)
         if not ours and span.status.status_code is StatusCode.ERROR:
             session.totals.count(ERROR)
 

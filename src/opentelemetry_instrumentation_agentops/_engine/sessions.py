@@ -227,7 +227,13 @@ class Session:
                 logger.debug("a session-end hook failed", exc_info=True)
         return self.get_analytics()
 
-    def _write_end(self, state, reason, exception, legacy) -> None:
+    def _write_end(
+        self,
+        state: EndState,
+        reason: str | None,
+        exception: BaseException | None,
+        legacy: dict[str, Any] | None,
+    ) -> None:
         span = self.span
         end_attributes = self.totals.as_attributes()
         end_attributes[attr.SESSION_END_STATE] = self.end_state
@@ -264,7 +270,7 @@ class Session:
 
 def _live(ctx: Context) -> Context:
     """``ctx``, or the nearest earlier context whose session still runs."""
-    session = ctx.get(SESSION_KEY)
+    session: Any = ctx.get(SESSION_KEY)
     while session is not None and session.ended:
         ctx = session._previous_context
         session = ctx.get(SESSION_KEY)

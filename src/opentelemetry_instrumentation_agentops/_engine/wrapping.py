@@ -111,7 +111,7 @@ class DecoratedCall:
         try:
             span, session = self.span, self.session
             failed = isinstance(error, Exception)
-            if failed:
+            if error is not None and failed:
                 mark_error(span, error)
             elif error is not None:  # cancelled or interrupted: how it ended, not an error
                 span.set_attribute(attr.INTERRUPTED_BY, type(error).__qualname__)
@@ -210,7 +210,8 @@ def agent_of(args: tuple, current: context.Context | None = None) -> tuple[str, 
         agent_id = getattr(args[0], AGENT_ID_ATTR, None)
         if agent_id is not None:
             return str(agent_id), safe_str(getattr(args[0], AGENT_NAME_ATTR, ""), 200)
-    return (context.get_current() if current is None else current).get(AGENT_KEY)
+    agent: Any = (context.get_current() if current is None else current).get(AGENT_KEY)
+    return agent
 
 
 def bound_arguments(func: Callable[..., Any], args: tuple, kwargs: dict) -> dict[str, Any]:

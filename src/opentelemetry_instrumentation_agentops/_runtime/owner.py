@@ -15,7 +15,7 @@ from typing import Any
 
 from .cache import ProviderCache
 from .patches import Patches
-from .registry import Registered, SessionRegistry
+from .registry import SessionRegistry
 from .schedule import Schedule
 from .settings import Settings
 
@@ -60,18 +60,19 @@ class Runtime:
 
     def _fresh(self) -> None:
         self.settings = Settings.from_env()
-        self.sessions = SessionRegistry()
+        # The engine's sessions (``_engine/types.SessionLike``), typed as the registry sees them.
+        self.sessions: SessionRegistry[Any] = SessionRegistry()
         # The tracer (and its id generator) of the provider in use; the metric instruments.
         self.tracers: ProviderCache[tuple[Any, Any]] = ProviderCache((None, None))
         self.meters: ProviderCache[Any] = ProviderCache(None)
         # Providers that carry our span processor (the SDK cannot take one back).
         self.processed: weakref.WeakSet[Any] = weakref.WeakSet()
         self.snapshots = Schedule()
-        self.end_hooks: list[Callable[[Registered], None]] = []  # added by layers above
+        self.end_hooks: list[Callable[[Any], None]] = []  # added by layers above
         self.warned: set[str] = set()  # the once-per-process warnings given
         self.exit_provider: object = None  # the provider our exit handler runs before
-        self.auto_session: weakref.ref[Registered] | None = None  # init()'s auto-started one
-        self.process_session: Registered | None = None  # the instrumentor's, for the process
+        self.auto_session: weakref.ref[Any] | None = None  # init()'s auto-started one
+        self.process_session: Any = None  # the instrumentor's, for the process
         self.exit_status: Any = None  # what sys.exit() was given, for the process session
         self.llm_calls = LLMCalls()
         self.redirect = Redirect()

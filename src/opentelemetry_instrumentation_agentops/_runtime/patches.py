@@ -115,7 +115,7 @@ class Patches:
         ``force`` gives the original back whatever replaced the value since.
         """
 
-        def apply() -> Undo:
+        def apply() -> tuple[Undo, Any]:
             saved = vars(owner).get(name, _MISSING)
             value = make(getattr(owner, name, None))
             setattr(owner, name, value)
@@ -146,7 +146,7 @@ class Patches:
         wrappers, whose own ``unwrap()`` then removes their layer, not ours.
         """
 
-        def apply() -> Undo:
+        def apply() -> tuple[Undo, Any]:
             layers = _layers(vars(owner)[name])
             if beneath and layers:
                 bottom = layers[-1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from opentelemetry import context
 from opentelemetry.context import Context
@@ -27,34 +27,37 @@ class Registered(Protocol):
     ended: bool
 
 
-class SessionRegistry:
+S = TypeVar("S", bound=Registered)
+
+
+class SessionRegistry(Generic[S]):
     """The running sessions: an insertion-ordered set, and a map by trace id."""
 
     __slots__ = ("by_trace", "lock", "running")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.running: dict[Registered, None] = {}
-        self.by_trace: dict[int, Registered] = {}  # read without the lock, per span
+        self.running: dict[S, None] = {}
+        self.by_trace: dict[int, S] = {}  # read without the lock, per span
 
-    def register(self, session: Registered) -> None:
+    def register(self, session: S) -> None:
         with self.lock:
             self.running[session] = None
             self.by_trace[session.trace_id] = session
 
-    def unregister(self, session: Registered) -> bool:
+    def unregister(self, session: S) -> bool:
         """Forget ``session``; False when it was not running (ended already, or elsewhere)."""
         with self.lock:
             if self.by_trace.get(session.trace_id) is session:
                 del self.by_trace[session.trace_id]
             return self.running.pop(session, False) is None
 
-    def current(self, ctx: Context | None = None) -> Any:
+    def current(self, ctx: Context | None = None) -> S | None:
         """The context's session if it runs, else the only running one, else None.
 
         ``ctx`` is the current context when the caller already holds it.
         """
-        session = (context.get_current() if ctx is None else ctx).get(SESSION_KEY)
+        session: Any = (context.get_current() if ctx is None else ctx).get(SESSION_KEY)
         if session is not None and not session.ended:
             return session
         running = self.running
@@ -63,7 +66,7 @@ class SessionRegistry:
                 return next(iter(running))
         return None
 
-    def active(self) -> list[Registered]:
+    def active(self) -> list[S]:
         with self.lock:
             return list(self.running)
 

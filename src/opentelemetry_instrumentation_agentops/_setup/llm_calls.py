@@ -13,6 +13,7 @@ are the runtime's patches, held by ``"init"``, outermost so they see the keyword
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 from types import MappingProxyType
@@ -95,7 +96,8 @@ def _instrument_one(library: str, entry_points: list[metadata.EntryPoint]) -> st
             options["tracer_provider"] = provider
         instrumentor.instrument(**options)
         if instrumentor.is_instrumented_by_opentelemetry:
-            return f"{entry_point.name} ({entry_point.dist.name})"
+            dist = entry_point.dist
+            return f"{entry_point.name} ({dist.name if dist is not None else '?'})"
     return None
 
 
@@ -106,18 +108,7 @@ def _in_session(session: Any) -> Any:
     """The context a call runs in: its session when given one and not suppressed."""
     if isinstance(session, Session) and is_instrumentation_enabled():
         return session.activate()
-    return _NO_SESSION
-
-
-class _NoSession:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc_info: Any) -> bool:
-        return False
-
-
-_NO_SESSION = _NoSession()
+    return contextlib.nullcontext()
 
 
 def _sync_call(wrapped: Any, instance: Any, args: tuple, kwargs: dict) -> Any:
