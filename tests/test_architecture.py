@@ -170,7 +170,8 @@ CONSTANT_CALLS = frozenset(
         "classmethod",
         "staticmethod",
         "_entity_decorator",  # a decorator function
-        "Row",  # conventions' NamedTuple
+        "Row",  # NamedTuples: conventions.TABLE, _compat.internals.INTERNALS
+        "Internal",
         "object",  # a sentinel
         "type",
         "make_init",  # a function

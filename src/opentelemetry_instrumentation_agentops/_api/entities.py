@@ -1,28 +1,11 @@
-"""AgentOps 0.4's decorators: ``@trace``, ``@session``, ``@agent``, ``@tool``, ...
+"""AgentOps 0.4's decorators: ``@trace``, ``@session``, ``@agent``, ``@tool``, ``@workflow``, ...
 
-Each works bare (``@agent``) or called (``@tool(name="search", cost=0.01)``) on
-sync, async, generator and async-generator functions, like the 0.3 decorators:
-
-============================  ===============================================
-decorator                     span of each call
-============================  ===============================================
-``@trace``, ``@session``,     a new **session** (root span ``session {name}``):
-``@track_endpoint``           Success, or Fail with the exception recorded
-``@agent``                    ``invoke_agent {name}``; on a class, one
-                              ``create_agent {name}`` span per instance, and
-                              its methods' spans carry the agent id and name
-``@tool``                     ``execute_tool {name}`` (counted as a tool call;
-                              ``cost=`` kept as ``agentops.tool.cost_usd``
-                              and added to the session's cost)
-``@workflow``, ``@task``,     ``{kind} {name}``, e.g. ``workflow plan_trip``
-``@operation``, ``@guardrail``
-============================  ===============================================
-
-``name`` defaults to the function's name. ``version``, ``tags``, ``spec`` and
-``attributes={...}`` (accepted here, unlike AgentOps 0.4) become span
-attributes; ``capture_request``/``capture_response`` are accepted and ignored:
-arguments and results are recorded only when content capture is on. On a class,
-the decorators other than ``@agent`` trace its ``__init__``.
+Bare or called, on sync, async, generator and async-generator functions. ``@trace``,
+``@session`` and ``@track_endpoint`` start a session per call; ``@agent`` traces
+``invoke_agent {name}`` (on a class, one ``create_agent`` span per instance); ``@tool``
+``execute_tool {name}``, counted with its ``cost``; the others ``{kind} {name}``. Their
+options become span attributes; arguments and results are recorded only when content
+capture is on.
 """
 
 from __future__ import annotations

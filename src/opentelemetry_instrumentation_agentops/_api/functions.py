@@ -1,6 +1,6 @@
 """The AgentOps-style module-level API: ``init``, ``start_session``, ``end_session``, ...
 
-Module-level calls act on the current session (design.md section 5). When
+Module-level calls act on the current session (``RUNTIME.sessions.current()``). When
 there is none, or several run and none is current in this context, they do
 nothing to any session and log one warning naming the fix (raise in strict
 mode); ``record`` still exports the event as a span of its own.
@@ -52,7 +52,7 @@ def init(
     so re-running a notebook cell gives a new session. ``api_key`` is accepted
     for AgentOps compatibility and never stored in telemetry.
     ``instrument_llm_calls`` turns on the installed OpenTelemetry instrumentations
-    of LLM client libraries (``llm_calls.py``).
+    of LLM client libraries.
     """
     if legacy:
         logger.debug("init(): ignoring AgentOps options %s", ", ".join(sorted(legacy)))
@@ -109,7 +109,7 @@ def start_session(
     """Start a session (a new root span) and make it current in the caller's context.
 
     Works without ``init()``. ``session_id="chat-123"`` starts one run of that
-    conversation on a fresh trace (design.md section 9); ``inherited_session_id``
+    conversation on a fresh trace ; ``inherited_session_id``
     (a session UUID or ``session.traceparent``) continues an earlier session's trace.
     """
     return sessions.start(  # type: ignore[return-value]

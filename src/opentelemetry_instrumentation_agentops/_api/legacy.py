@@ -1,41 +1,12 @@
-"""AgentOps 0.4 names, and the 0.3 extras, on this package's engine.
+"""AgentOps 0.4's trace API, and the 0.3 extras, on this package's sessions.
 
-With these, ``import opentelemetry_instrumentation_agentops as agentops`` runs
-code written for either AgentOps generation:
-
-.. code:: python
-
-    import opentelemetry_instrumentation_agentops as agentops
-
-    agentops.init(auto_start_session=False)
-    with agentops.start_trace("batch", tags=["nightly"]) as trace:
-        agentops.update_trace_metadata({"customer": "acme"})
-    # or: trace = agentops.start_trace("batch"); ...; agentops.end_trace(trace, "Success")
-
-- ``start_trace(trace_name="session", tags=None)`` starts a session (root span
-  ``session`` or ``session {trace_name}``) and returns it; the session is
-  AgentOps 0.4's ``TraceContext`` (``.span``, context manager: Success, or Fail
-  with the exception recorded). List tags become session tags, a dict of tags
-  becomes root-span attributes.
-- ``end_trace(trace_context=None, end_state="Success")`` ends that session.
-  Without ``trace_context`` it ends the **current session only** (AgentOps 0.4
-  ended every trace of the process; use ``end_all_sessions()`` for that).
-- End states: ``"Success"``/``"Fail"``/``"Indeterminate"`` and 0.4's free strings
-  (``"Error"`` means Fail, anything else is Indeterminate with the value kept in
-  the reason), ``TraceState`` (``SUCCESS``, ``ERROR``, ``UNSET``) and
-  OpenTelemetry's ``StatusCode``.
-- ``update_trace_metadata(metadata, prefix="trace.metadata")`` sets
-  ``{prefix}.{key}`` attributes on the current session's root span (a key that
-  already starts with the prefix is kept as is; ``tags`` adds session tags).
-  Strings, numbers and booleans are kept; lists of them become arrays (JSON text
-  when mixed); other values are skipped. Returns True when something was set.
-- 0.3 extras: ``record_function`` (old name of ``record_action``),
-  ``create_agent(name, agent_id=None)``, ``get_api_key``/``set_api_key``/
-  ``set_parent_key`` (kept in memory only, never exported), ``get_session(id)``,
-  and 0.4's ``track_tool`` (``record_tool``).
-
-The 0.4 decorators (``@trace``, ``@session``, ``@agent``, ``@tool``, ...) are in
-``entities.py``.
+A session is 0.4's ``TraceContext``: ``start_trace()`` starts one and returns it,
+``end_trace()`` ends it (without an argument, the current session only: 0.4 ended every
+trace of the process, ``end_all_sessions()`` still does), ``update_trace_metadata()``
+sets ``trace.metadata.*`` attributes on the current root. ``TraceState`` and
+OpenTelemetry's ``StatusCode`` map to end states by name. 0.3's ``record_function``,
+``create_agent``, ``get_session`` and the API-key functions (kept in memory, never
+exported) are here too.
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ callers get None and take their default path.
 
 - 0.3, ``Client.is_initialized`` (``v03.py``): agentops' own ``init`` and
   ``start_session`` both read it and need opposite answers.
-- 0.4, ``TracingCore.end_trace`` (``tracing.py``): agentops' ``end_trace()`` (the
+- 0.4, ``TracingCore.end_trace`` (``v04_core.py``): agentops' ``end_trace()`` (the
   current session) and the legacy ``end_all_sessions()`` (every session) both
   call it with no trace; a decorated function that raised calls it from the
   decorator factory, which is how its session is known to have failed.
-- 0.4, the factory's ``_create_as_current_span`` (``tracing.py``): the decorated
+- 0.4, the factory's ``_create_as_current_span`` (``v04_core.py``): the decorated
   class instance (``self``) or bound instance (``instance``) lives only in the
   calling wrapper's locals.
 """

@@ -1,77 +1,17 @@
-"""Every name of agentops outside its documented API that the redirect touches, in one table.
+"""Every agentops name outside its documented API that the redirect touches, and why.
 
-The redirect replaces agentops' documented names (``agentops.init``,
-``agentops.start_session``, the decorators, the event classes, ...) by this
-package's. Code that took its references earlier reaches agentops' internals at
-call time instead, so a few internals are redirected too. Each row says which
-internal, in which agentops line, the version its shape was read from, and why.
-Before redirecting, ``missing(line)`` checks that each is still there: an
-agentops release without one of them is not redirected at all (one warning
-says so) rather than half redirected.
-
-====  ===========================================  ======================================  ======
-line  owner                                        names                                   read
-====  ===========================================  ======================================  ======
-0.3   ``type(agentops.Client())`` (the class)      ``initialize``, ``configure``,          0.3.26
-                                                   ``start_session``, ``end_session``,
-                                                   ``record``, ``add_tags``, ``set_tags``,
-                                                   ``create_agent``, ``end_all_sessions``,
-                                                   ``get_session``, ``_safe_get_session``,
-                                                   ``unsuppress_logs``,
-                                                   ``add_pre_init_warning``,
-                                                   ``stop_instrumenting``, ``is_initialized``,
-                                                   ``has_sessions``, ``is_multi_session``,
-                                                   ``session_count``, ``current_session_ids``,
-                                                   ``api_key``, ``parent_key``
-0.3   ``agentops`` module global                   ``check_agentops_update``               0.3.26
-0.4   ``agentops.sdk.core.TracingCore``            ``initialized``, ``start_trace``,       0.4.21
-                                                   ``end_trace``, ``make_span``,
-                                                   ``get_tracer``, ``get_active_traces``,
-                                                   ``get_active_trace_count``,
-                                                   ``initialize``, ``update_config``,
-                                                   ``initialize_from_config``
-0.4   ``agentops.client.client.Client``            ``init``, ``configure``                 0.4.21
-0.4   ``agentops.sdk.decorators.factory``          ``create_entity_decorator``,            0.4.21
-                                                   ``_create_as_current_span``,
-                                                   ``_record_entity_input``,
-                                                   ``_record_entity_output``,
-                                                   ``_process_sync_generator``,
-                                                   ``_process_async_generator``
-0.4   ``agentops.legacy``                          ``_current_trace_context``,             0.4.21
-                                                   ``_current_session``
-0.4   ``agentops.validation``                      ``validate_trace_spans``,               0.4.21
-                                                   ``get_jwt_token_sync``,
-                                                   ``ValidationError``
-0.4   ``agentops.logging.formatters``              ``AgentOpsLogFormatter``                0.4.21
-====  ===========================================  ======================================  ======
-
-Why, row by row:
-
-- 0.3 ``Client``: stale ``agentops.init``/``start_session``/... (references taken
-  before instrumenting, framework integrations) call the client singleton at call
-  time; it is reached through the public ``agentops.Client()`` (no closure cell is
-  read). Its ``is_initialized`` needs the one frame inspection of ``frames.py``.
-- ``check_agentops_update``: a stale ``agentops.init()`` starts a thread running
-  this global, a request to PyPI; it becomes a no-op.
-- 0.4 ``TracingCore``: functions decorated before the redirect, stale
-  ``start_trace``/``end_trace`` and the legacy module call the ``tracer``
-  singleton at call time.
-- ``Client.init``/``configure``: stale ``agentops.init()`` calls them.
-- the factory helpers: the wrappers of functions decorated before the redirect
-  look them up in the factory's namespace at each call; no public hook exists
-  (``tracer.initialized`` false would leave those calls without any span).
-- ``agentops.legacy``'s globals: its stale ``end_session()`` ends the session
-  kept in them.
-- ``agentops.validation``: ``validate_trace_spans`` answers from the local session;
-  a stale reference to it gets no token, so it asks no server.
-- ``AgentOpsLogFormatter``: ``agentops.logger`` prints as agentops' ``init()``
-  makes it print, without writing ``agentops.log``.
+Code that took its references before the redirect (``from agentops import init``,
+functions decorated at import time, framework integrations) reaches agentops' internals
+at call time, so a few internals are redirected too. ``INTERNALS`` lists them with the
+release their shape was read from and the reason; ``missing(line)`` checks each is
+still there, so a release without one of them is not redirected at all rather than
+half redirected.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, NamedTuple
 
 _CLIENT_03 = (
     "initialize",
@@ -116,27 +56,76 @@ FACTORY_HELPERS = (
     "_process_async_generator",
 )
 
-# (line, owner, names, version read from): the table above, as the code checks it.
-# An owner "module:attribute" is an attribute of a module; "agentops.Client()" the client class.
-PRIVATE: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
-    ("0.3", "agentops.Client()", _CLIENT_03, "0.3.26"),
-    ("0.3", "agentops", ("check_agentops_update",), "0.3.26"),
-    ("0.4", "agentops.sdk.core:TracingCore", _TRACING_CORE_04, "0.4.21"),
-    ("0.4", "agentops.client.client:Client", ("init", "configure"), "0.4.21"),
-    (
+
+class Internal(NamedTuple):
+    line: str  # the agentops line, "0.3" or "0.4"
+    owner: str  # "module:attribute", a module, or "agentops.Client()" (0.3's client class)
+    names: tuple[str, ...]
+    read: str  # the release its shape was read from
+    why: str
+
+
+INTERNALS: tuple[Internal, ...] = (
+    Internal(
+        "0.3",
+        "agentops.Client()",
+        _CLIENT_03,
+        "0.3.26",
+        "stale init/start_session/... call the client singleton at call time; reached "
+        "through the public agentops.Client(); is_initialized needs frames.py",
+    ),
+    Internal(
+        "0.3",
+        "agentops",
+        ("check_agentops_update",),
+        "0.3.26",
+        "a stale agentops.init() starts a thread running it, a request to PyPI",
+    ),
+    Internal(
+        "0.4",
+        "agentops.sdk.core:TracingCore",
+        _TRACING_CORE_04,
+        "0.4.21",
+        "decorated functions, stale start_trace/end_trace and agentops.legacy call the "
+        "tracer singleton at call time",
+    ),
+    Internal(
+        "0.4",
+        "agentops.client.client:Client",
+        ("init", "configure"),
+        "0.4.21",
+        "a stale agentops.init() calls them",
+    ),
+    Internal(
         "0.4",
         "agentops.sdk.decorators.factory",
         ("create_entity_decorator", *FACTORY_HELPERS),
         "0.4.21",
+        "wrappers decorated before the redirect look the helpers up at each call; without "
+        "them those calls would make no span",
     ),
-    ("0.4", "agentops.legacy", ("_current_trace_context", "_current_session"), "0.4.21"),
-    (
+    Internal(
+        "0.4",
+        "agentops.legacy",
+        ("_current_trace_context", "_current_session"),
+        "0.4.21",
+        "a stale legacy end_session() ends the session kept there",
+    ),
+    Internal(
         "0.4",
         "agentops.validation",
         ("validate_trace_spans", "get_jwt_token_sync", "ValidationError"),
         "0.4.21",
+        "validate_trace_spans answers from the local session; a stale reference gets no "
+        "token, so it asks no server",
     ),
-    ("0.4", "agentops.logging.formatters", ("AgentOpsLogFormatter",), "0.4.21"),
+    Internal(
+        "0.4",
+        "agentops.logging.formatters",
+        ("AgentOpsLogFormatter",),
+        "0.4.21",
+        "agentops.logger prints as agentops' init() makes it print, without agentops.log",
+    ),
 )
 
 
@@ -157,9 +146,10 @@ def client_class_03() -> type:
 def missing(line: str) -> list[str]:
     """The rows' names of ``line`` that this agentops lacks (empty: safe to redirect)."""
     absent = []
-    for row_line, path, names, _ in PRIVATE:
-        if row_line != line:
+    for row in INTERNALS:
+        if row.line != line:
             continue
+        path, names = row.owner, row.names
         try:
             target = owner(path)
         except Exception:

@@ -1,35 +1,13 @@
 """Existing AgentOps programs, unchanged, on this engine and your own backend.
 
-While :class:`AgentOpsInstrumentor` is active, the installed ``agentops``
-package is redirected onto this package, whether it was imported before or
-after ``instrument()``. Which redirect applies is chosen by
-``importlib.metadata.version("agentops")``: the 0.3.x line (tested on 0.3.26)
-or the 0.4.x line (tested on 0.4.21). Any other version logs one warning: one
-of those lines is still redirected when every agentops internal the redirect
-touches (the table in ``internals.py``) is there, and is left unchanged
-otherwise, as is any other line:
-
-- its sessions are this package's sessions: root spans exported through your
-  OpenTelemetry pipeline (``opentelemetry-instrument``'s, or the provider given
-  to ``instrument()``), with the same children, end states and totals;
-- ``agentops.init()`` is this package's ``init()``: it needs no API key,
-  contacts no AgentOps server (nor PyPI), sets up the SDK pipeline only when
-  none is configured, turns on the installed LLM client instrumentations,
-  patches no builtin and writes no ``agentops.log``; agentops' logger prints;
-- both generations' public names work on both: 0.3's ``start_session``,
-  ``end_session``, ``record``, ``record_action``, ``record_tool``,
-  ``track_agent``, events, and 0.4's ``start_trace``, ``end_trace``,
-  ``update_trace_metadata`` and decorators (``agentops.sdk.decorators`` too);
-- code that took references earlier (``from agentops import X`` before
-  ``instrument()``, functions and classes decorated at import time, framework
-  integrations such as CrewAI's) is reached through agentops' own call-time
-  lookups (its ``Client`` in 0.3, its ``tracer`` in 0.4).
-
-``uninstrument()`` gives the original package back. Inside
-``suppress_instrumentation()`` the redirected functions run agentops' own code.
-Differences from AgentOps are deliberate: ``end_trace()`` without a trace ends
-the current session only, and a decorated ``@trace`` function that raises ends
-its session Fail (0.4 said Indeterminate).
+While the instrumentor is active, the installed ``agentops`` package (imported before or
+after ``instrument()``) is redirected onto this package: its sessions are ours, exported
+through your OpenTelemetry pipeline; ``agentops.init()`` is our ``init()`` (no key, no
+connection to AgentOps); both generations' public names work on both. The line is chosen
+by the installed version (0.3.x, tested on 0.3.26; 0.4.x, tested on 0.4.21); another
+release is redirected only when every internal of ``internals.py`` is there, else it runs
+unchanged, with one warning. The redirect's changes are the runtime's patches, held by
+``"redirect"``: ``uninstrument()`` gives the original package back.
 """
 
 from __future__ import annotations

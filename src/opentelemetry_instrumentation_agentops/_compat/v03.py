@@ -8,7 +8,7 @@ integrations) goes through agentops' ``Client`` singleton at call time, so the
 client class's methods are redirected too: its ``initialize()`` starts no
 thread, contacts no server, installs no signal handler nor LLM patch. The
 client class comes from agentops' public ``agentops.Client()`` factory; the
-internals touched are listed in ``private.py``.
+internals touched are listed in ``internals.py``.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ class _ClientMethods:
         # True, so stale start_session()/record() do not bail out.
         return frames.caller_code() is not RUNTIME.redirect.originals.get("init_code")
 
-    # This engine resolves sessions itself (design.md section 5) and says when it cannot.
+    # This engine resolves sessions itself and says when it cannot.
     has_sessions = property(lambda self: True)
     is_multi_session = property(lambda self: False)
     session_count = property(lambda self: len(RUNTIME.sessions.running))

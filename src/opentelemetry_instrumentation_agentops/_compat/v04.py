@@ -11,7 +11,7 @@ redirected too (``v04_core.py`` holds them), so ``agentops.init`` never sets a
 global provider of agentops' own, patches no builtin, writes no
 ``agentops.log`` and sends nothing to AgentOps: ``validate_trace_spans``
 answers from the local session (``validation.py``). The internals touched are
-listed in ``private.py``.
+listed in ``internals.py``.
 """
 
 from __future__ import annotations

@@ -1,36 +1,10 @@
 """Which spans of other instrumentations count in a session's totals, and as what.
 
-One table for every convention (design.md section 4, "What counts in the totals").
-A span is an **LLM call** or a **tool call** when one of its attributes has one of
-the values of a row of that kind; its **input tokens**, **output tokens** and
-**cost** are the first attribute of the rows of that kind that it carries:
-
-================  ===================================  ===================================
-kind              attribute                            values, convention
-================  ===================================  ===================================
-LLM call          ``gen_ai.operation.name``            ``chat``, ``text_completion``,
-                                                       ``generate_content`` (OTel GenAI)
-tool call         ``gen_ai.operation.name``            ``execute_tool`` (OTel GenAI)
-LLM call          ``openinference.span.kind``          ``LLM`` (OpenInference)
-tool call         ``openinference.span.kind``          ``TOOL`` (OpenInference)
-LLM call          ``llm.request.type``                 ``chat``, ``completion`` (OpenLLMetry)
-tool call         ``traceloop.span.kind``              ``tool`` (OpenLLMetry)
-input tokens      ``gen_ai.usage.input_tokens``,       OTel GenAI; its name before 1.27
-                  ``gen_ai.usage.prompt_tokens``,      (OpenLLMetry still writes it);
-                  ``llm.token_count.prompt``,          OpenInference; OpenLLMetry
-                  ``llm.usage.prompt_tokens``
-output tokens     ``gen_ai.usage.output_tokens``,      the same four conventions
-                  ``gen_ai.usage.completion_tokens``,
-                  ``llm.token_count.completion``,
-                  ``llm.usage.completion_tokens``
-cost (USD)        ``agentops.llm.cost_usd``,           this package's names, when another
-                  ``agentops.tool.cost_usd``,          tracer wrote them; OpenInference
-                  ``llm.cost.total``
-================  ===================================  ===================================
-
-Tokens and cost count only on LLM and tool calls: a framework's agent or workflow span
-that sums the usage of the calls inside it (OpenLLMetry's crewai agent spans, OpenInference's
-crew span) adds nothing. Supporting a new convention adds rows here, not code paths.
+``TABLE`` is the one table for every convention (OpenTelemetry GenAI, OpenInference,
+OpenLLMetry): a span is an LLM or a tool call when an attribute has one of a row's
+values, and its tokens and cost are the first attribute of the rows of that kind it
+carries. Tokens and cost count on calls only, so a framework's agent span that sums its
+calls adds nothing. Supporting a new convention adds rows, not code paths.
 """
 
 from __future__ import annotations

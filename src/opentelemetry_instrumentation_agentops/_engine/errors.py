@@ -1,4 +1,4 @@
-"""Misuse is reported, never raised, unless strict mode is on (design.md section 7).
+"""Misuse is reported, never raised, unless strict mode is on.
 
 Every case has its own :class:`AgentOpsError` subclass so strict users can catch
 exactly what they expect; the default mode logs the same message once per call

@@ -1,4 +1,4 @@
-"""From events to spans (design.md section 4).
+"""From events to spans.
 
 An event span is a child of the current span when that span belongs to the
 session's trace, else a child of the session's root. An event with no session

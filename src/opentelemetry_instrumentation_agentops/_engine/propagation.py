@@ -1,4 +1,4 @@
-"""Sessions across processes: the W3C traceparent or UUID that continues one (design.md section 9).
+"""Sessions across processes: the W3C traceparent or UUID that continues one.
 
 A session is a trace, so ``start_session(inherited_session_id=X)`` continues it
 in another process: from ``session.traceparent`` the new root is a child of the

@@ -1,30 +1,11 @@
 """Sampling whole sessions: every run of a conversation kept, or every run dropped.
 
-A conversation served turn by turn (``start_session(session_id="chat-123")``
-per request) is many traces. Sampling by trace id would keep random turns of
-it; :class:`SessionSampler` decides at each root from a hash of the root's
-``session.id`` instead, so every run of one conversation gets the same
-decision, in every process and every Python version (BLAKE2b of the UTF-8 id,
-never ``hash()``, which is salted per process)::
-
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry_instrumentation_agentops import SessionSampler
-
-    provider = TracerProvider(sampler=SessionSampler(0.25))  # a quarter of the conversations
-
-or with no code, through the SDK's ``opentelemetry_traces_sampler`` entry point::
-
-    OTEL_TRACES_SAMPLER=agentops_session OTEL_TRACES_SAMPLER_ARG=0.25 opentelemetry-instrument ...
-
-- A root with a ``session.id`` (else a ``gen_ai.conversation.id``) is kept when
-  the id's hash falls under the ratio.
-- A root without one falls back to the trace-id ratio (``TraceIdRatioBased``),
-  and so does a root whose id is the UUID form of its own trace id: that is a
-  session started without ``session_id`` (its id is its trace's) or the
-  continuation of one (``inherited_session_id``), and the original's root was
-  decided by its trace id before it had an id. Both get the same decision.
-- Every other span follows its parent (``ParentBased``), so a kept run keeps
-  all its spans and a run continued from a ``traceparent`` follows its caller.
+A conversation served turn by turn is many traces, and sampling by trace id would keep
+random turns of it. ``SessionSampler(ratio)`` decides at each root from a hash of its
+``session.id`` (BLAKE2b, the same in every process; never ``hash()``, salted per process),
+falls back to the trace id for roots whose id is their own trace's, and follows the
+parent for every other span. ``OTEL_TRACES_SAMPLER=agentops_session`` with
+``OTEL_TRACES_SAMPLER_ARG=<ratio>`` selects it without code.
 """
 
 from __future__ import annotations

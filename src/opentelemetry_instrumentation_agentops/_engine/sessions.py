@@ -2,14 +2,14 @@
 
 A session is never held in a module global. ``start()`` puts it in the
 caller's OTel context (a contextvar), so threads and asyncio tasks each see
-their own; the process-wide registry (``registry.py``) only answers "which
+their own; the runtime's registry only answers "which
 sessions are still running" and "which session owns this trace". No context
 token is ever stored: making a session current and restoring the previous
 context are plain ``attach`` calls, so ending a session from any thread or task
 can never log "Failed to detach context".
 
 A session is a *run*: one trace. Several runs may share one ``session_id`` (a
-conversation served turn by turn, design.md section 9); each has its own end
+conversation served turn by turn); each has its own end
 state and totals, and the registry tells them apart by trace.
 """
 

@@ -213,15 +213,15 @@ class Patches:
         """Run ``callback(module)`` now if ``module`` is imported, else when it is (inert after)."""
 
         def apply() -> Undo:
-            first = key not in self._registered
-            self._registered[key] = callback
-            if first:  # wrapt runs it now when the module is imported already
+            if key not in self._registered:  # wrapt may call it at once: inert until held
                 _wrapt().register_post_import_hook(lambda loaded: self._fire(key, loaded), module)
-            elif module in sys.modules:
-                callback(sys.modules[module])
+            self._registered[key] = callback
             return lambda: None
 
-        return self.install(holder, key, apply)
+        made = self.install(holder, key, apply)
+        if made and module in sys.modules:
+            self._fire(key, sys.modules[module])
+        return made
 
     def _fire(self, key: Hashable, *args: Any) -> None:
         if key in self._patches:
