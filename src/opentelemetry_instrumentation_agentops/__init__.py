@@ -53,18 +53,18 @@ from ._api.legacy import (
     track_tool,
     update_trace_metadata,
 )
-from ._engine.errors import (
+from ._engine.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
+from ._engine.sampling import SessionSampler
+from ._engine.sessions import Session
+from ._engine.types import (
     AgentOpsError,
     AmbiguousSessionError,
+    EndState,
     InvalidArgumentError,
     InvalidEndStateError,
     NoSessionError,
     SessionEndedError,
 )
-from ._engine.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
-from ._engine.sampling import SessionSampler
-from ._engine.sessions import Session
-from ._engine.types import EndState
 from .version import __version__
 
 if TYPE_CHECKING:

@@ -13,10 +13,15 @@ from typing import Any
 
 from .._engine import exits, sessions
 from .._engine.content import normalize_tags
-from .._engine.errors import AmbiguousSessionError, InvalidArgumentError, NoSessionError, report
 from .._engine.event_spans import record_event
 from .._engine.sessions import Session
-from .._engine.types import EndState
+from .._engine.types import (
+    AmbiguousSessionError,
+    EndState,
+    InvalidArgumentError,
+    NoSessionError,
+    report,
+)
 from .._runtime.owner import RUNTIME
 from .._runtime.settings import logger
 from .._setup import llm_calls

@@ -21,9 +21,9 @@ from opentelemetry.trace import StatusCode  # re-exported: AgentOps 0.4 had it
 
 from .._engine import attributes as attr
 from .._engine.content import attribute_value, safe_str
-from .._engine.errors import InvalidArgumentError, report
 from .._engine.events import agent_identity
 from .._engine.sessions import Session
+from .._engine.types import InvalidArgumentError, report
 from .._runtime.owner import RUNTIME
 from .decorators import create_agent_span, record_action, record_tool
 from .functions import as_session, end_session, resolve_session, start_session

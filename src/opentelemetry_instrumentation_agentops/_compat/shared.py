@@ -20,8 +20,8 @@ from typing import Any
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from .._api import functions
-from .._engine.errors import AgentOpsError
 from .._engine.sessions import Session
+from .._engine.types import AgentOpsError
 from .._runtime.owner import RUNTIME
 from .._runtime.settings import logger
 

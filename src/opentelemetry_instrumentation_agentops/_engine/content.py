@@ -20,7 +20,7 @@ from typing import Any
 
 from .._runtime.owner import RUNTIME
 from .._runtime.settings import logger
-from .errors import InvalidArgumentError, report
+from .types import InvalidArgumentError, report
 
 REDACTED = "[REDACTED]"
 TRUNCATED = "...[truncated]"

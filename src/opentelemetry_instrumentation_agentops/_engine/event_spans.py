@@ -25,7 +25,6 @@ from . import attributes as attr
 from .content import as_float, capture, safe_str
 from .conventions import LLM_CALL, TOOL_CALL
 from .counting import ACTION, ERROR, is_token_count
-from .errors import InvalidArgumentError, report
 from .events import (
     ActionEvent,
     ErrorEvent,
@@ -39,7 +38,7 @@ from .events import (
 )
 from .propagation import uuid_text
 from .tracer import get_tracer, mark_error
-from .types import SessionLike
+from .types import InvalidArgumentError, SessionLike, report
 
 _SPAN_CONTEXT = "_agentops_span_context"
 _LLM_USAGE = ("prompt_tokens", "completion_tokens", "cost")

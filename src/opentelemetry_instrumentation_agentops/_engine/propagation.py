@@ -17,7 +17,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from .content import safe_str
-from .errors import InvalidArgumentError, report
+from .types import InvalidArgumentError, report
 
 _traceparent = TraceContextTextMapPropagator()
 

@@ -30,8 +30,8 @@ from opentelemetry.util.types import Attributes
 
 from . import attributes as attr
 from .content import as_float, safe_str
-from .errors import InvalidArgumentError, report
 from .propagation import uuid_text
+from .types import InvalidArgumentError, report
 
 ENTRY_POINT = "agentops_session"  # OTEL_TRACES_SAMPLER=agentops_session
 _ID_KEYS = (attr.SESSION_ID, attr.CONVERSATION_ID)

@@ -32,11 +32,17 @@ from . import attributes as attr
 from . import exits, metrics, reports, snapshots
 from .content import attribute_value, normalize_tags, safe_str, user_attributes
 from .counting import ERROR, Totals
-from .errors import InvalidArgumentError, InvalidEndStateError, SessionEndedError, report
 from .event_spans import record_event
 from .propagation import continuation, uuid_text
 from .tracer import mark_error, record_exception, start_root_span
-from .types import EndState, parse_end_state
+from .types import (
+    EndState,
+    InvalidArgumentError,
+    InvalidEndStateError,
+    SessionEndedError,
+    parse_end_state,
+    report,
+)
 
 MAX_TAGS = 100  # tags of one session: the attribute stays bounded
 MAX_SESSION_ID = 256  # characters of a session id given to start()

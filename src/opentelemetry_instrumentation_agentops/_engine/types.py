@@ -1,7 +1,9 @@
-"""The engine's shared types: end states, and what a session and a traced call look like.
+"""The vocabulary every layer shares: end states, the errors of misuse, and what a session
+and a traced call look like (``SessionLike``, ``Traced``: modules below ``sessions.py`` see
+sessions through them, so the layers stay one way and still type-check).
 
-Modules below ``sessions.py`` see a session through ``SessionLike``, so the layers
-stay one way and the type checker still knows what they touch.
+Misuse is reported, never raised (one warning through the package's logger), unless strict
+mode is on: then the same message is raised as the ``AgentOpsError`` subclass naming the case.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._runtime.owner import RUNTIME
+from .._runtime.settings import logger
+
 if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.trace import Span
-
-    from .counting import Totals
 
 
 class EndState(str, enum.Enum):
@@ -56,6 +59,29 @@ def parse_end_state(value: object) -> EndState | None:
     return None
 
 
+class TotalsLike(Protocol):
+    """A session's counters (``counting.Totals``)."""
+
+    llm_calls: int
+    tool_calls: int
+    actions: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    cost: float | None
+
+    def count(
+        self,
+        kind: str,
+        input_tokens: Any = None,
+        output_tokens: Any = None,
+        cost: Any = None,
+        exception: BaseException | None = None,
+    ) -> None: ...
+
+    def as_attributes(self) -> dict[str, Any]: ...
+
+
 class SessionLike(Protocol):
     """What the engine below ``sessions.py`` reads and calls on a session."""
 
@@ -64,10 +90,12 @@ class SessionLike(Protocol):
     name: str | None
     span: Span
     context: Context
-    totals: Totals
     ended: bool
     end_state: str | None
     instruments: Any  # the metric instruments it was measured on at its start, if any
+
+    @property
+    def totals(self) -> TotalsLike: ...
 
     @property
     def duration_seconds(self) -> float: ...
@@ -91,3 +119,34 @@ class Traced(Protocol):
     context: Context
 
     def finish(self, error: BaseException | None = None, result: Any = None) -> None: ...
+
+
+class AgentOpsError(Exception):
+    """Base of every error raised in strict mode."""
+
+
+class NoSessionError(AgentOpsError):
+    """A module-level call found no running session."""
+
+
+class AmbiguousSessionError(AgentOpsError):
+    """Several sessions run and none is current in this context."""
+
+
+class InvalidEndStateError(AgentOpsError):
+    """An end state that is not Success, Fail or Indeterminate."""
+
+
+class SessionEndedError(AgentOpsError):
+    """The session was already ended (ending twice, recording into it)."""
+
+
+class InvalidArgumentError(AgentOpsError, TypeError):
+    """An argument of the wrong type or shape."""
+
+
+def report(error: type[AgentOpsError], message: str) -> None:
+    """Warn about misuse, or raise ``error`` when strict mode is on."""
+    if RUNTIME.settings.strict:
+        raise error(message)
+    logger.warning(message)

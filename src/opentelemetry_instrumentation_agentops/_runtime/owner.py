@@ -11,13 +11,34 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from .cache import ProviderCache
 from .patches import Patches
 from .registry import SessionRegistry
 from .schedule import Schedule
 from .settings import Settings
+
+T = TypeVar("T")
+_NONE = object()  # no provider seen yet
+
+
+class ProviderCache(Generic[T]):
+    """``make(provider)``'s answer for the provider last asked about: the one provider cache.
+
+    Made again only when the provider in use changes: the hot path pays an identity check.
+    """
+
+    __slots__ = ("provider", "value")
+
+    def __init__(self, empty: T) -> None:
+        self.provider: object = _NONE
+        self.value: T = empty
+
+    def lookup(self, provider: object, make: Callable[[object], T]) -> T:
+        if provider is not self.provider:
+            value = make(provider)
+            self.provider, self.value = provider, value
+        return self.value
 
 
 class LLMCalls:
