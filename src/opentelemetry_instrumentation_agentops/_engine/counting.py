@@ -99,16 +99,20 @@ class Totals:
         """
         if exception is not None and not _first_count(exception, self):
             return
-        cost = None if cost is None else as_cost(cost)
+        usage = input_tokens is not None or output_tokens is not None or cost is not None
+        if cost is not None:
+            cost = as_cost(cost)
         with self._lock:
-            if kind is LLM_CALL:
+            if kind is ACTION:
+                self.actions += 1
+            elif kind is LLM_CALL:
                 self.llm_calls += 1
             elif kind is TOOL_CALL:
                 self.tool_calls += 1
-            elif kind is ACTION:
-                self.actions += 1
             elif kind is ERROR:
                 self.errors += 1
+            if not usage:
+                return
             if input_tokens is not None and is_token_count(input_tokens):
                 self.input_tokens = min(self.input_tokens + input_tokens, MAX_INT64)
             if output_tokens is not None and is_token_count(output_tokens):

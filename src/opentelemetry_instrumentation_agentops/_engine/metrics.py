@@ -101,7 +101,10 @@ def instruments() -> Instruments | None:
     settings = RUNTIME.settings
     if not settings.metrics or settings.disabled:
         return None
-    return RUNTIME.meters.lookup(current_meter_provider(), _make_instruments)
+    cache, provider = RUNTIME.meters, current_meter_provider()
+    if provider is cache.provider:  # the hot path: one identity check
+        return cache.value
+    return cache.lookup(provider, _make_instruments)
 
 
 def _make_instruments(provider: Any) -> Instruments | None:

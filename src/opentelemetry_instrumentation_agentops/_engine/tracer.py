@@ -58,7 +58,10 @@ def current_provider() -> object:
 
 
 def get_tracer() -> trace.Tracer:
-    return RUNTIME.tracers.lookup(current_provider(), _make_tracer)[0]
+    cache, provider = RUNTIME.tracers, current_provider()
+    if provider is cache.provider:  # the hot path: one identity check
+        return cache.value[0]
+    return cache.lookup(provider, _make_tracer)[0]
 
 
 def _chosen_ids() -> _ChoosableIds | None:
