@@ -35,7 +35,13 @@ def watch(session: SessionLike) -> None:
     interval = RUNTIME.settings.live_interval
     if interval <= 0 or not session.span.is_recording():
         return
-    RUNTIME.snapshots.push(time.monotonic() + interval, weakref.ref(session), interval, snapshot)
+    RUNTIME.snapshots.push(
+        time.monotonic() + interval,
+        weakref.ref(session),
+        interval,
+        snapshot,
+        running=len(RUNTIME.sessions.running),
+    )
 
 
 def snapshot(session: SessionLike) -> None:

@@ -2,7 +2,9 @@
 
 Pushing an entry takes a lock the thread never holds while it works, so starting a
 session never waits on a snapshot being made. Entries hold weak references: a session
-that ended (or is gone) when its entry comes due is dropped there.
+that ended (or is gone) when its entry comes due is dropped there, and before that when
+ended sessions' entries outnumber the running ones, so the heap is bounded by the
+sessions still running, not by every session started within the first interval.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .settings import logger
 
 MAX_GAP = 600.0  # seconds: the longest wait between two snapshots of one session
 THREAD_NAME = "agentops-live"
+SLACK = 64  # entries of ended sessions kept beyond the running ones before they are dropped
 
 # (due on the monotonic clock, push order, weak session, seconds since the previous due time)
 Entry = tuple[float, int, "weakref.ref[Any]", float]
@@ -37,17 +40,43 @@ class Schedule:
         self.stopped = False
         self.fire: Fire | None = None
 
-    def push(self, due: float, session_ref: weakref.ref[Any], gap: float, fire: Fire) -> None:
+    def push(
+        self,
+        due: float,
+        session_ref: weakref.ref[Any],
+        gap: float,
+        fire: Fire,
+        running: int | None = None,
+    ) -> None:
+        """Schedule ``fire(session)`` at ``due``; ``running``: how many sessions run now.
+
+        With ``running`` given (a session starts), entries of sessions that ended are
+        dropped once they outnumber the running sessions: the heap stays bounded by the
+        sessions still running, however many started and ended before their first
+        snapshot came due (a session start pays for that, amortized, in O(1)).
+        """
         entry = (due, next(self.order), session_ref, gap)
         with self.condition:
             if self.stopped:
                 return
+            if running is not None and len(self.heap) > 2 * running + SLACK:
+                self._drop_ended()
             heapq.heappush(self.heap, entry)
             if self.thread is None:
                 self.fire = fire
                 self._start_thread()
             elif self.heap[0] is entry:  # the thread sleeps until a later time: wake it
                 self.condition.notify()
+
+    def _drop_ended(self) -> None:
+        """Keep only the entries of sessions still running (the lock is held)."""
+        kept = []
+        for entry in self.heap:
+            session = entry[2]()
+            if session is not None and not session.ended:
+                kept.append(entry)
+        heapq.heapify(kept)
+        self.heap = kept
 
     def _start_thread(self) -> None:
         thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
