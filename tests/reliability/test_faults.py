@@ -94,7 +94,8 @@ def test_collector_down_for_the_whole_run(tmp_path):
     run = figures(result.stdout, "collector down")
     # Half the exporter's 1 s timeout: end_session() never waited for the collector.
     assert run["slowest_end"] < 0.5, run
-    assert run["live_sessions"] == 0, run
+    # None but the last: the context it ended in remembers it (design.md section 5, rule 1).
+    assert run["live_sessions"] <= 1, run
     # Memory is bounded by the exporter's queue, not by the number of sessions.
     assert run["live_spans"] <= BATCH_QUEUE + 16, run
     assert run["rss_growth_kb"] < 16 * 1024, run
