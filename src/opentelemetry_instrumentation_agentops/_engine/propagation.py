@@ -1,14 +1,19 @@
-"""Sessions across processes: the W3C traceparent or UUID that continues one.
+"""Sessions across processes: the W3C traceparent or UUID that continues one; valid ids.
 
 A session is a trace, so ``start_session(inherited_session_id=X)`` continues it
 in another process: from ``session.traceparent`` the new root is a child of the
 remote span it names; from the session UUID (AgentOps' style) it is a new root
 on the same trace id. Either way it has the same ``session.id``.
+
+Ids come from outside (a request body, another service's baggage) and end up in log
+lines and span attributes: ``is_valid_id`` is the one rule every id given to the
+package passes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from typing import Any
 
@@ -20,6 +25,21 @@ from .content import safe_str
 from .types import InvalidArgumentError, report
 
 _traceparent = TraceContextTextMapPropagator()
+
+MAX_SESSION_ID = 256  # characters of a session (or user) id
+# C0 controls, DEL, C1 controls and the Unicode line and paragraph separators: every
+# character a terminal acts on or ``str.splitlines`` breaks a line at.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def is_valid_id(value: object) -> bool:
+    """A usable session or user id: a non-blank str of at most 256 characters, no control."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_SESSION_ID
+        and not value.isspace()
+        and _CONTROL.search(value) is None
+    )
 
 
 def uuid_text(value: int) -> str:
