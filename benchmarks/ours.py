@@ -31,7 +31,7 @@ from harness import (
     span_baseline,
     work,
 )
-from opentelemetry import context
+from opentelemetry import context, propagate
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.trace import Status, StatusCode
@@ -58,6 +58,8 @@ KIND = {
     "session-metrics-sdk": "simplest",
     "metrics-none": "switch",
     "metrics-sdk": "switch",
+    "processor-baggage": "switch",
+    "session-baggage": "switch",
 }
 
 
@@ -193,6 +195,21 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             RUNTIME.settings.meter_provider = provider
 
         return prepare
+
+    def baggage_state(on: bool) -> Any:
+        def prepare(n: int) -> None:
+            RUNTIME.settings.propagate_session = on
+
+        return prepare
+
+    # A request from another service's session, its headers extracted as a server
+    # instrumentation does: a trace with no session here, the session named in its baggage.
+    in_request = propagate.extract(
+        {
+            "traceparent": f"00-{'ab' * 16}-{'cd' * 8}-01",
+            "baggage": f"{attr.SESSION_ID}={sid},{attr.USER_ID}=u-42",
+        }
+    )
 
     def switch_row(key: str, what: str, off: str, on: Any, off_state: Any) -> Comparison:
         # A session's start and end with a feature on, against the same with it off.
@@ -367,6 +384,26 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             "`OTEL_INSTRUMENTATION_AGENTOPS_METRICS=false`",
             metrics_state(True, meter_provider),
             metrics_state(False, meter_provider),
+        ),
+        # Last: they leave the setting as their last block set it.
+        Comparison(
+            "processor-baggage",
+            "third-party `start_as_current_span` in a request whose baggage names another "
+            "service's session, stamped (`OTEL_INSTRUMENTATION_AGENTOPS_BAGGAGE=true`)",
+            "off switch: the same span with the setting off, same provider",
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib_clean),
+            prepare=baggage_state(True),
+            prepare_bare=baggage_state(False),
+            context=in_request,
+        ),
+        switch_row(
+            "session-baggage",
+            "its id put in the context's baggage",
+            "`OTEL_INSTRUMENTATION_AGENTOPS_BAGGAGE=false`",
+            baggage_state(True),
+            baggage_state(False),
         ),
     ]
     for comparison in comparisons:
