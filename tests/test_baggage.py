@@ -282,3 +282,29 @@ def test_the_calling_sides_headers_stamp_the_called_sides_spans(spans):
     assert {s.context.trace_id for s in served_spans(spans)} == {
         trace.get_current_span(propagate.extract(headers)).get_span_context().trace_id
     }
+
+
+def test_a_session_decorated_function_sends_its_sessions_id():
+    agentops.init(propagate_session=True, auto_start_session=False)
+
+    @agentops.session
+    def run() -> tuple[str, dict[str, str]]:
+        return agentops.get_current_session().session_id, sent_baggage()
+
+    session_id, sent = run()
+    assert sent == {"session.id": session_id}
+
+
+def test_a_tool_run_in_a_thread_without_the_context_sends_the_running_sessions_id():
+    agentops.init(propagate_session=True, auto_start_session=False)
+
+    @agentops.record_tool("lookup_order")
+    def lookup_order() -> dict[str, str]:
+        return sent_baggage()  # the request the tool makes to its service
+
+    with agentops.start_session(session_id="chat-1"):
+        sent = {}
+        thread = threading.Thread(target=lambda: sent.update(lookup_order()))  # no context
+        thread.start()
+        thread.join()
+    assert sent == {"session.id": "chat-1"}
