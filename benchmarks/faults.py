@@ -169,7 +169,7 @@ def exits(rounds: int) -> dict[str, Any]:
 
 
 def _flush_bound() -> float:
-    from opentelemetry_instrumentation_agentops.lifecycle import FLUSH_TIMEOUT_MILLIS
+    from opentelemetry_instrumentation_agentops._engine.exits import FLUSH_TIMEOUT_MILLIS
 
     return FLUSH_TIMEOUT_MILLIS / 1000
 

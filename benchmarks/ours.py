@@ -73,13 +73,13 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
     import opentelemetry_instrumentation_agentops as agentops
-    from opentelemetry_instrumentation_agentops import attributes as attr
-    from opentelemetry_instrumentation_agentops import metrics
-    from opentelemetry_instrumentation_agentops.config import DEFAULT_LIVE_INTERVAL, settings
+    from opentelemetry_instrumentation_agentops._engine import attributes as attr
+    from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+    from opentelemetry_instrumentation_agentops._runtime.settings import DEFAULT_LIVE_INTERVAL
 
     # The global provider is already set: init() keeps it and adds only our span processor.
     agentops.init(auto_start_session=False)
-    explicit_provider = settings.tracer_provider
+    explicit_provider = RUNTIME.settings.tracer_provider
     lib, lib_clean = shared.get_tracer("bench"), clean.get_tracer("bench")
 
     # One session stays open for items 1, 3 and 4; item 2 runs in the context from before it.
@@ -187,7 +187,7 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
 
     def live_state(interval: float) -> Any:
         def prepare(n: int) -> None:
-            settings.live_interval = interval
+            RUNTIME.settings.live_interval = interval
 
         return prepare
 
@@ -197,8 +197,8 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
 
     def metrics_state(enabled: bool, provider: Any = None) -> Any:
         def prepare(n: int) -> None:
-            settings.metrics = enabled
-            metrics.use_meter_provider(provider)
+            RUNTIME.settings.metrics = enabled
+            RUNTIME.settings.meter_provider = provider
 
         return prepare
 
@@ -212,8 +212,8 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
 
     def live_thread(held: bool) -> Any:
         def prepare(n: int) -> None:
-            settings.tracer_provider = stuck
-            settings.live_interval = DEFAULT_LIVE_INTERVAL  # the sessions timed: the default
+            RUNTIME.settings.tracer_provider = stuck
+            RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL  # the default, as timed
             if held:
                 hold.stick(lambda: holders.append(start_holder()))
             else:
@@ -223,11 +223,11 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
 
     def start_holder() -> Any:
         # A session whose first snapshot is due at once, started outside the timed context.
-        settings.live_interval = 0.001
+        RUNTIME.settings.live_interval = 0.001
         try:
             return contextvars.copy_context().run(agentops.start_session, name="holder")
         finally:
-            settings.live_interval = DEFAULT_LIVE_INTERVAL
+            RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL
 
     def release_live_thread() -> None:
         hold.release_and_wait()
@@ -237,8 +237,8 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
 
     def restore() -> None:
         release_live_thread()
-        settings.tracer_provider = explicit_provider
-        settings.live_interval = DEFAULT_LIVE_INTERVAL
+        RUNTIME.settings.tracer_provider = explicit_provider
+        RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL
 
     def switch_row(key: str, what: str, off: str, on: Any, off_state: Any) -> Comparison:
         # A session's start and end with a feature on, against the same with it off.
@@ -443,7 +443,7 @@ class _HoldTheLiveThread(SpanExporter):
         self.release = threading.Event()
 
     def export(self, spans: Any) -> SpanExportResult:
-        from opentelemetry_instrumentation_agentops.live import THREAD_NAME
+        from opentelemetry_instrumentation_agentops._runtime.schedule import THREAD_NAME
 
         if self.holding and threading.current_thread().name == THREAD_NAME:
             self.inside.set()

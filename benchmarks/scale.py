@@ -121,7 +121,7 @@ def open_bare(count: int) -> dict[str, Any]:
 
 
 def open_bare_same(count: int) -> dict[str, Any]:
-    from opentelemetry_instrumentation_agentops import attributes as attr
+    from opentelemetry_instrumentation_agentops._engine import attributes as attr
 
     tracer = provider().get_tracer("bench")
 
@@ -155,23 +155,23 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 120) ->
 
 def live_sessions(count: int, live: bool) -> dict[str, Any]:
     import opentelemetry_instrumentation_agentops as agentops
-    from opentelemetry_instrumentation_agentops import live as scheduler
-    from opentelemetry_instrumentation_agentops.config import settings
+    from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+    from opentelemetry_instrumentation_agentops._runtime.schedule import THREAD_NAME
 
     tp = provider()
     snapshots = _CountSnapshots()
     tp.add_span_processor(snapshots)
     agentops.init(auto_start_session=False)
-    settings.live_interval = LIVE_INTERVAL if live else 0.0
+    RUNTIME.settings.live_interval = LIVE_INTERVAL if live else 0.0
     agentops.start_session().end_session()  # warm-up: imports, tracer, processor
-    _wait_for(lambda: not scheduler._scheduler.heap, "the warm-up's entry")
-    held = {"started": _held_by_scheduler(scheduler)}
+    _wait_for(lambda: not RUNTIME.snapshots.heap, "the warm-up's entry")
+    held = {"started": _held_by_scheduler(RUNTIME.snapshots)}
 
     def two_snapshots_each() -> None:
-        held["opened"] = _held_by_scheduler(scheduler)
+        held["opened"] = _held_by_scheduler(RUNTIME.snapshots)
         if live:
             _wait_for(lambda: snapshots.count >= 2 * count, "two snapshots of every session")
-            held["running"] = _held_by_scheduler(scheduler)
+            held["running"] = _held_by_scheduler(RUNTIME.snapshots)
 
     opened = _rss_of_open(
         count,
@@ -180,9 +180,9 @@ def live_sessions(count: int, live: bool) -> dict[str, Any]:
         two_snapshots_each,
     )
     # Every entry is dropped when it comes due next (at most 4 intervals away).
-    _wait_for(lambda: not scheduler._scheduler.heap, "an empty heap")
+    _wait_for(lambda: not RUNTIME.snapshots.heap, "an empty heap")
     running = max(held["opened"], held.get("running", 0)) - held["started"]
-    threads = sum(t.name == scheduler.THREAD_NAME for t in threading.enumerate())
+    threads = sum(t.name == THREAD_NAME for t in threading.enumerate())
     return {
         **opened,
         "live": live,
@@ -190,15 +190,15 @@ def live_sessions(count: int, live: bool) -> dict[str, Any]:
         "threads": threads,
         "scheduler_running": running,
         "scheduler_per_session": running / count,
-        "scheduler_after": _held_by_scheduler(scheduler),
+        "scheduler_after": _held_by_scheduler(RUNTIME.snapshots),
     }
 
 
-def _held_by_scheduler(scheduler: Any) -> int:
+def _held_by_scheduler(snapshots: Any) -> int:
     """Bytes of the scheduler's heap: the list and each entry with what only it holds."""
-    with scheduler._scheduler.condition:
-        heap = list(scheduler._scheduler.heap)
-    return sys.getsizeof(scheduler._scheduler.heap) + sum(
+    with snapshots.condition:
+        heap = list(snapshots.heap)
+    return sys.getsizeof(snapshots.heap) + sum(
         sys.getsizeof(entry) + sum(sys.getsizeof(item) for item in entry) for entry in heap
     )
 
