@@ -17,7 +17,7 @@ from .config import settings
 from .content import normalize_tags
 from .end_state import EndState
 from .errors import AmbiguousSessionError, InvalidArgumentError, NoSessionError, report
-from .log import logger
+from .log import logger, printable
 from .provider import configure_default_provider
 from .registry import active_sessions, current_session, running_count
 from .sessions import Session
@@ -57,7 +57,7 @@ def init(
     """
     global _auto_session
     if legacy:
-        logger.debug("init(): ignoring AgentOps options %s", ", ".join(sorted(legacy)))
+        logger.debug("init(): ignoring AgentOps options %s", printable(", ".join(sorted(legacy))))
     settings.load_env()
     settings.choose(
         strict=None if strict is None else bool(strict),

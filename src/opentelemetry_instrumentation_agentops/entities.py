@@ -39,7 +39,7 @@ from .agentops_session import AgentOpsSession
 from .config import settings
 from .content import attribute_value, capture
 from .decorators import agent_spec, tool_spec, track_agent
-from .log import logger
+from .log import logger, printable
 from .sessions import Session
 from .suppression import is_instrumentation_enabled
 from .wrapping import Spec, bare_or_called, bound_arguments, traced
@@ -135,7 +135,7 @@ def session_begin(tags: Any, attributes: dict[str, Any]) -> Callable[..., Any]:
             arguments = None if spec.func is None else bound_arguments(spec.func, args, kwargs)
             return start_session_call(spec.name, tags, attributes, arguments)
         except Exception:
-            logger.debug("could not start the session of %s", spec.name, exc_info=True)
+            logger.debug("could not start the session of %s", printable(spec.name), exc_info=True)
             return None
 
     return begin

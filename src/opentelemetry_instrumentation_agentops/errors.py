@@ -8,7 +8,7 @@ through the ``opentelemetry_instrumentation_agentops`` logger.
 from __future__ import annotations
 
 from .config import settings
-from .log import logger
+from .log import logger, printable
 
 
 class AgentOpsError(Exception):
@@ -36,7 +36,12 @@ class InvalidArgumentError(AgentOpsError, TypeError):
 
 
 def report(error: type[AgentOpsError], message: str) -> None:
-    """Warn about misuse, or raise ``error`` when strict mode is on."""
+    """Warn about misuse, or raise ``error`` when strict mode is on.
+
+    The message may quote what the caller gave: its control characters are escaped, so
+    it stays one line whatever was given.
+    """
+    message = printable(message)
     if settings.strict:
         raise error(message)
     logger.warning(message)

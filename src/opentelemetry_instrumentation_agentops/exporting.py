@@ -15,7 +15,7 @@ from typing import Any
 from opentelemetry import trace
 
 from .config import env_flag, settings
-from .log import logger
+from .log import logger, printable
 from .tracing import current_provider
 
 _NO_OP_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
@@ -40,7 +40,7 @@ def warn_if_not_exported(session: Any) -> None:
         "Call init() before the session starts (it sets up OTLP export), run the program "
         "under opentelemetry-instrument, or set an SDK TracerProvider "
         "(trace.set_tracer_provider) and pass it to AgentOpsInstrumentor().instrument().",
-        session.name or session.session_id,
+        printable(session.name or session.session_id),
     )
 
 

@@ -41,7 +41,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .config import DISABLED_ENV, INSTRUMENT_LLM_CALLS_ENV, env_flag, settings
-from .log import logger
+from .log import logger, printable
 from .sessions import Session
 from .suppression import is_instrumentation_enabled
 
@@ -341,7 +341,7 @@ def hint_if_no_llm_call(session: Any) -> None:
             "Session %s recorded no LLM call, and %s is imported with no OpenTelemetry "
             "instrumentation of it active: its calls are not traced. To record them, %s "
             "and call init() (or instrument %s yourself).",
-            session.name or session.session_id,
+            printable(session.name or session.session_id),
             module,
             install,
             library,

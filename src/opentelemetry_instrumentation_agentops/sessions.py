@@ -31,7 +31,7 @@ from .config import settings
 from .content import attribute_value, normalize_tags, safe_str, user_attributes
 from .end_state import EndState, parse_end_state
 from .errors import InvalidArgumentError, InvalidEndStateError, SessionEndedError, report
-from .log import logger
+from .log import has_control, logger
 from .propagation import continuation, uuid_text
 from .registry import SESSION_KEY
 from .spans import record_event
@@ -320,14 +320,24 @@ def start(
 
 
 def _valid_session_id(value: Any) -> str | None:
-    """``value`` when it is a usable session id: a non-empty str of at most 256 characters."""
+    """``value`` when it is a usable session id: a non-empty str of at most 256 characters.
+
+    An id with a control character (newline, carriage return, escape, NUL, ...) is refused
+    as an over-long one is: ids come from requests, and end up in log lines.
+    """
     if value is None:
         return None
-    if isinstance(value, str) and len(value.strip()) > 0 and len(value) <= MAX_SESSION_ID:
+    if (
+        isinstance(value, str)
+        and len(value.strip()) > 0
+        and len(value) <= MAX_SESSION_ID
+        and not has_control(value)
+    ):
         return safe_str(value, MAX_SESSION_ID)
     report(
         InvalidArgumentError,
-        f"session_id must be a non-empty string of at most {MAX_SESSION_ID} characters, got "
+        f"session_id must be a non-empty string of at most {MAX_SESSION_ID} characters "
+        f"without control characters (newline, carriage return, escape, NUL, ...), got "
         f"{safe_str(value, 100)!r}; the session got a generated id instead.",
     )
     return None

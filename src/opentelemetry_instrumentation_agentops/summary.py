@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from .config import settings
-from .log import logger
+from .log import logger, printable
 
 
 def format_duration(seconds: float) -> str:
@@ -39,7 +39,7 @@ def log_session(session: Any) -> None:
     logger.info(
         "Session %s ended %s | Duration: %s | LLM calls: %d | Tool calls: %d | Actions: %d | "
         "Errors: %d | Tokens: %d in, %d out | Cost: $%s | trace_id=%032x",
-        session.name or session.session_id,
+        printable(session.name or session.session_id),  # a request's newline stays in it
         session.end_state,
         analytics["Duration"],
         analytics["LLM calls"],

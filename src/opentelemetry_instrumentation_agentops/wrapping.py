@@ -31,7 +31,7 @@ from .config import settings
 from .content import capture, safe_str, to_json
 from .events import new_event_id
 from .iteration import TracedAsyncGenerator, TracedGenerator
-from .log import logger
+from .log import logger, printable
 from .registry import AGENT_KEY, SESSION_KEY, current_session
 from .sessions import Session
 from .spans import start_child_span
@@ -114,7 +114,7 @@ class Call:
                 if failed:
                     session.totals.add_error(error)
         except Exception:  # telemetry never breaks the application
-            logger.debug("could not end the span of %s", self.spec.name, exc_info=True)
+            logger.debug("could not end the span of %s", printable(self.spec.name), exc_info=True)
 
 
 def begin(spec: Spec, args: tuple, kwargs: dict) -> Call | None:
@@ -125,7 +125,7 @@ def begin(spec: Spec, args: tuple, kwargs: dict) -> Call | None:
     try:
         return Call(spec, args, kwargs, session)
     except Exception:
-        logger.debug("could not start the span of %s", spec.name, exc_info=True)
+        logger.debug("could not start the span of %s", printable(spec.name), exc_info=True)
         return None
 
 

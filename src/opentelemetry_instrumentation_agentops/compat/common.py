@@ -22,7 +22,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from .. import api
 from ..config import settings
 from ..errors import AgentOpsError
-from ..log import logger
+from ..log import logger, printable
 from ..sessions import Session
 
 FORWARDED = frozenset(
@@ -59,7 +59,7 @@ def make_init(show_logs: Callable[[dict[str, Any]], None]) -> Callable[..., Sess
         given = {k: v for k, v in options.items() if v is not None}
         ignored = sorted(set(given) - FORWARDED)
         if ignored:
-            logger.debug("agentops.init(): ignoring %s", ", ".join(ignored))
+            logger.debug("agentops.init(): ignoring %s", printable(", ".join(ignored)))
         try:
             show_logs(given)
         except Exception:  # agentops' logger is a nicety: never fail init() for it
