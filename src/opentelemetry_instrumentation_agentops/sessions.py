@@ -28,7 +28,14 @@ from opentelemetry.trace import Link, Status, StatusCode
 from . import attributes as attr
 from . import lifecycle, live, metrics, registry, summary
 from .config import settings
-from .content import attribute_value, normalize_tags, safe_str, user_attributes
+from .content import (
+    is_secret_key,
+    normalize_tags,
+    safe_attribute,
+    safe_str,
+    safe_text,
+    user_attributes,
+)
 from .end_state import EndState, parse_end_state
 from .errors import InvalidArgumentError, InvalidEndStateError, SessionEndedError, report
 from .log import has_control, logger
@@ -177,7 +184,7 @@ class Session:
             return self.end(EndState.SUCCESS)
         kind = type(exception).__name__
         if isinstance(exception, Exception):
-            return self.end(EndState.FAIL, f"{kind}: {safe_str(exception)}", exception=exception)
+            return self.end(EndState.FAIL, f"{kind}: {safe_text(exception)}", exception=exception)
         return self.end(EndState.INDETERMINATE, f"interrupted by {kind}")
 
     def end(
@@ -193,14 +200,14 @@ class Session:
         recorded on the root and counted as one of the session's errors.
         """
         state = end_state if type(end_state) is EndState else parse_end_state(end_state)
-        reason = None if reason is None else safe_str(reason)
+        reason = None if reason is None else safe_text(reason)  # exported: secrets redacted
         if state is None:
+            given = f"end state {safe_text(end_state, 200)!r}"
             report(
                 InvalidEndStateError,
-                f"Unknown end state {safe_str(end_state, 200)!r}; use 'Success', 'Fail' or "
+                f"Unknown {given}; use 'Success', 'Fail' or "
                 "'Indeterminate' (EndState). The session ends Indeterminate.",
             )
-            given = f"end state {safe_str(end_state, 200)!r}"
             state, reason = EndState.INDETERMINATE, f"{given}: {reason}" if reason else given
         if self.ended or not registry.unregister(self):  # once, even from two threads at once
             report(
@@ -231,10 +238,10 @@ class Session:
         end_attributes[attr.SESSION_END_STATE] = self.end_state
         if reason is not None:
             end_attributes[attr.SESSION_END_STATE_REASON] = reason
-        if legacy:
+        if legacy:  # AgentOps' other keywords; one named like a secret is never kept
             for key, value in legacy.items():
-                if value is not None:
-                    end_attributes[attr.LEGACY_PREFIX + safe_str(key, 100)] = attribute_value(value)
+                if value is not None and not is_secret_key(key):
+                    end_attributes[attr.LEGACY_PREFIX + safe_str(key, 100)] = safe_attribute(value)
         span.set_attributes(end_attributes)
         if state is EndState.SUCCESS:
             span.set_status(_STATUS_OK)

@@ -21,7 +21,7 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from . import attributes as attr
 from .config import settings
-from .content import as_float, capture, safe_str
+from .content import as_float, capture, safe_str, safe_text
 from .errors import InvalidArgumentError, report
 from .events import (
     ActionEvent,
@@ -191,7 +191,8 @@ def _describe_llm(event: LLMEvent, attributes: dict[str, Any]) -> tuple[str, dic
 
 
 def _mark_error(span: trace.Span, event: ErrorEvent, timestamp: int | None) -> None:
-    details = None if event.details is None else safe_str(event.details)
+    # Exported whatever the capture setting: the details' secrets are redacted.
+    details = None if event.details is None else safe_text(event.details)
     if isinstance(event.exception, BaseException):
         mark_error(span, event.exception, details, _error_type(event), timestamp)
     else:
