@@ -375,3 +375,28 @@ def test_secret_looking_values_are_redacted_in_any_text_around(spans, before, af
     agentops.record(agentops.ErrorEvent(error_type="E", details=text))
     session.end_session("Fail", text)
     assert_hidden(spans, secret)
+
+
+# -- attributes the user gives (exported whatever the capture setting) -------------------------
+
+
+@pytest.mark.parametrize("key", SECRET_KEYS)
+def test_a_secret_named_user_attribute_is_redacted(spans, key):
+    secret = marker()
+    given = {key: secret, "max_tokens": 5, "note": VISIBLE}
+
+    @agentops.tool(name="search", attributes=given)
+    def search() -> None:
+        return None
+
+    with agentops.start_session(name="attributes", attributes=given) as session:
+        search()
+        agentops.update_trace_metadata(given)
+    with agentops.start_trace("legacy", tags=given):  # 0.4: a dict of tags is attributes
+        pass
+    assert_hidden(spans, secret)
+    root = spans.root_of(session)
+    assert root.attributes[key] == "[REDACTED]"
+    assert root.attributes["max_tokens"] == 5
+    assert root.attributes[f"trace.metadata.{key}"] == "[REDACTED]"
+    assert spans.one("execute_tool search").attributes[key] == "[REDACTED]"

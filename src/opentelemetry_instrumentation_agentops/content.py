@@ -359,7 +359,10 @@ def user_attributes(attributes: Any) -> dict[str, Any]:
     if not isinstance(attributes, dict):
         report(InvalidArgumentError, "attributes must be a dict of str to values; ignored.")
         return {}
-    return {safe_str(k, 256): attribute_value(v) for k, v in attributes.items()}
+    return {
+        safe_str(k, 256): REDACTED if hides(k, v) else attribute_value(v)
+        for k, v in attributes.items()
+    }
 
 
 def safe_attribute(value: object) -> Any:

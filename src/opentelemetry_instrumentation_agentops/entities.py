@@ -37,7 +37,7 @@ from . import attributes as attr
 from . import sessions
 from .agentops_session import AgentOpsSession
 from .config import settings
-from .content import attribute_value, capture
+from .content import REDACTED, attribute_value, capture, hides
 from .decorators import agent_spec, tool_spec, track_agent
 from .log import logger, printable
 from .sessions import Session
@@ -80,7 +80,9 @@ def entity_attributes(
         if value is not None:
             result[key] = attribute_value(value)
     if isinstance(attributes, dict):
-        result.update({str(k): attribute_value(v) for k, v in attributes.items()})
+        result.update(
+            {str(k): REDACTED if hides(k, v) else attribute_value(v) for k, v in attributes.items()}
+        )
     return result
 
 

@@ -52,7 +52,7 @@ from . import attributes as attr
 from .agentops_session import AgentOpsSession
 from .api import as_session, end_session, resolve_session, start_session
 from .config import settings
-from .content import attribute_value, safe_str
+from .content import REDACTED, attribute_value, hides, safe_str
 from .decorators import create_agent_span, record_action, record_tool
 from .errors import InvalidArgumentError, report
 from .events import agent_identity
@@ -122,7 +122,7 @@ def update_trace_metadata(metadata: Any, prefix: str = attr.TRACE_METADATA_PREFI
             session.add_tags(value)
             updated = True
             continue
-        value = _metadata_value(value)
+        value = REDACTED if hides(key, value) else _metadata_value(value)
         if value is None:
             continue
         name = key if key.startswith(f"{prefix}.") else f"{prefix}.{key}"
