@@ -46,6 +46,7 @@ def marker() -> str:
 VALUE_PATTERNS = [
     ("bearer", "the call sent Bearer {} upstream"),
     ("bearer-lowercase", "header was: bearer {}"),
+    ("bearer-mixed-case", "auth BeArEr {}"),
     ("openai", "use sk-{} for the call"),
     ("openai-project", "key sk-proj-{}_Ab-9"),
     ("anthropic", "key sk-ant-api03-{}-Ab9"),

@@ -194,10 +194,12 @@ def redact_text(text: str) -> str:
         or "AIza" in text
     ):
         text = _PROVIDER_KEY.sub(_hide_key, text)
-    if "earer" in text or "EARER" in text:
+    low = _lower(text)
+    if "bearer" in low:
         text = _BEARER.sub(r"\1" + REDACTED, text)
+        low = _lower(text)
     if colon or "=" in text:
-        text = _redact_pairs(text, _lower(text))
+        text = _redact_pairs(text, low)
     return text
 
 
