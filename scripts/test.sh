@@ -30,9 +30,10 @@ bash scripts/phoenix.sh install
 step "Prometheus, the metrics backend of the metrics end-to-end tests (Debian's package)"
 bash scripts/prometheus.sh install
 
-step "lint"
+step "lint and type check"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
 
 # pytest exits 5 when it ran no test: that is a failure here, never a pass.
 run_pytest() {

@@ -1,0 +1,83 @@
+"""The span processor that folds every span of a session's trace into the session.
+
+Added once to each SDK TracerProvider the package uses. At span start it stamps
+``session.id`` on any span of a running session's trace (other instrumentations' spans
+included), and the agent's ``gen_ai.agent.id`` / ``gen_ai.agent.name`` on any such span
+started while an agent runs. At span end, other instrumentations' LLM and tool calls are
+counted (``counting.CallCounter``) and their spans with status ERROR are errors; the
+package's own spans are counted where they are made, and take part in the nesting.
+
+A span outside any session pays one dictionary look-up at start and end; a span of a
+session's trace also pays a context read and one entry in the map of open spans. At most
+``MAX_OPEN`` open spans are remembered (spans that never end are forgotten, oldest first).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from opentelemetry import context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import StatusCode
+
+from .._runtime.owner import RUNTIME
+from .._runtime.registry import AGENT_KEY
+from . import attributes as attr
+from .conventions import KEYS, call_kind, present
+from .counting import ERROR, CallCounter, span_usage
+
+MAX_OPEN = 1 << 16  # open spans remembered at once, across sessions
+_current = context.get_current
+
+
+class SessionSpanProcessor(SpanProcessor):
+    def __init__(self) -> None:
+        self._open: dict[int, Any] = {}  # span id -> the open span, spans of sessions' traces
+        self._counter = CallCounter(self._open)
+        self._lock = threading.Lock()  # taken for LLM and tool spans only
+
+    def on_start(self, span: Span, parent_context: Any = None) -> None:
+        span_context = span.context
+        session = RUNTIME.sessions.by_trace.get(span_context.trace_id)
+        if session is None:  # most spans of most programs
+            return
+        attributes: Any = span.attributes
+        if attr.SESSION_ID not in attributes:
+            span.set_attribute(attr.SESSION_ID, session.session_id)
+        agent: Any = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
+        if agent is not None and attr.AGENT_ID not in attributes:
+            span.set_attributes({attr.AGENT_ID: agent[0], attr.AGENT_NAME: agent[1]})
+        opened = self._open
+        opened[span_context.span_id] = span
+        if len(opened) > MAX_OPEN:  # spans that never ended: forget the oldest
+            opened.pop(next(iter(opened)), None)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        span_context = span.context
+        if self._open:
+            self._open.pop(span_context.span_id, None)
+        session = RUNTIME.sessions.by_trace.get(span_context.trace_id)
+        if session is None:  # most spans of most programs: no property read beyond this
+            return
+        scope = span.instrumentation_scope
+        ours = scope is not None and scope.name == attr.TRACER_NAME
+        attributes: Any = span.attributes
+        if not KEYS.isdisjoint(attributes):
+            found = present(attributes)
+            kind = call_kind(found)
+            if kind is not None:
+                with self._lock:
+                    self._counter.span_ended(span, kind, span_usage(found), ours, session.totals)
+        if not ours and span.status.status_code is StatusCode.ERROR:
+            session.totals.count(ERROR)
+
+
+def attach_processor(provider: Any) -> None:
+    """Add the processor to an SDK provider, once per provider."""
+    add = getattr(provider, "add_span_processor", None)
+    processed = RUNTIME.processed
+    if add is None or provider in processed:
+        return
+    processed.add(provider)
+    add(SessionSpanProcessor())
