@@ -13,6 +13,7 @@ from typing import Any
 
 from .._engine import exits, sessions
 from .._engine.content import normalize_tags
+from .._engine.escaping import printable
 from .._engine.event_spans import record_event
 from .._engine.sessions import Session
 from .._engine.types import (
@@ -60,7 +61,7 @@ def init(
     of LLM client libraries.
     """
     if legacy:
-        logger.debug("init(): ignoring AgentOps options %s", ", ".join(sorted(legacy)))
+        logger.debug("init(): ignoring AgentOps options %s", printable(", ".join(sorted(legacy))))
     settings = RUNTIME.settings
     settings.load_env()
     settings.choose(

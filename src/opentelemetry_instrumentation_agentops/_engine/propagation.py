@@ -17,6 +17,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from .content import safe_str
+from .escaping import has_control
 from .types import InvalidArgumentError, report
 
 _traceparent = TraceContextTextMapPropagator()
@@ -34,7 +35,7 @@ def continuation(inherited: Any) -> tuple[int, Context | None]:
         return 0, None
     if isinstance(inherited, uuid.UUID):
         return inherited.int, None
-    if isinstance(inherited, str):
+    if isinstance(inherited, str) and not has_control(inherited):  # a request's newline: refused
         text = inherited.strip()
         if text.count("-") == 3 and len(text) == 55:
             parent = _traceparent.extract({"traceparent": text}, context=Context())
@@ -49,6 +50,7 @@ def continuation(inherited: Any) -> tuple[int, Context | None]:
     report(
         InvalidArgumentError,
         f"inherited_session_id {safe_str(inherited, 200)!r} is neither a session UUID nor a "
-        "W3C traceparent (session.traceparent); a new session was started instead.",
+        "W3C traceparent (session.traceparent) without control characters; a new session was "
+        "started instead.",
     )
     return 0, None
