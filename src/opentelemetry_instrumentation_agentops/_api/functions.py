@@ -13,6 +13,7 @@ from typing import Any
 
 from .._engine import exits, sessions
 from .._engine.content import normalize_tags
+from .._engine.escaping import printable
 from .._engine.event_spans import record_event
 from .._engine.processor import attach_processor
 from .._engine.sessions import Session
@@ -65,7 +66,7 @@ def init(
     carry it (off by default: baggage reaches every downstream service).
     """
     if legacy:
-        logger.debug("init(): ignoring AgentOps options %s", ", ".join(sorted(legacy)))
+        logger.debug("init(): ignoring AgentOps options %s", printable(", ".join(sorted(legacy))))
     settings = RUNTIME.settings
     settings.load_env()
     settings.choose(

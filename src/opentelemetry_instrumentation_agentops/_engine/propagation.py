@@ -13,7 +13,6 @@ package passes.
 from __future__ import annotations
 
 import contextlib
-import re
 import uuid
 from typing import Any
 
@@ -22,23 +21,22 @@ from opentelemetry.context import Context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from .content import safe_str
+from .escaping import has_control
 from .types import InvalidArgumentError, report
 
 _traceparent = TraceContextTextMapPropagator()
 
 MAX_SESSION_ID = 256  # characters of a session (or user) id
-# C0 controls, DEL, C1 controls and the Unicode line and paragraph separators: every
-# character a terminal acts on or ``str.splitlines`` breaks a line at.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def is_valid_id(value: object) -> bool:
-    """A usable session or user id: a non-blank str of at most 256 characters, no control."""
+    """A usable session or user id: a non-blank str of at most 256 characters, without a
+    control character (``escaping.has_control``: newline, carriage return, escape, NUL, ...)."""
     return (
         isinstance(value, str)
         and 0 < len(value) <= MAX_SESSION_ID
         and not value.isspace()
-        and _CONTROL.search(value) is None
+        and not has_control(value)
     )
 
 
@@ -54,7 +52,7 @@ def continuation(inherited: Any) -> tuple[int, Context | None]:
         return 0, None
     if isinstance(inherited, uuid.UUID):
         return inherited.int, None
-    if isinstance(inherited, str):
+    if isinstance(inherited, str) and not has_control(inherited):  # a request's newline: refused
         text = inherited.strip()
         if text.count("-") == 3 and len(text) == 55:
             parent = _traceparent.extract({"traceparent": text}, context=Context())
@@ -69,6 +67,7 @@ def continuation(inherited: Any) -> tuple[int, Context | None]:
     report(
         InvalidArgumentError,
         f"inherited_session_id {safe_str(inherited, 200)!r} is neither a session UUID nor a "
-        "W3C traceparent (session.traceparent); a new session was started instead.",
+        "W3C traceparent (session.traceparent) without control characters; a new session was "
+        "started instead.",
     )
     return 0, None

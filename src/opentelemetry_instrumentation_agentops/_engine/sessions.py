@@ -30,10 +30,11 @@ from .._runtime.registry import SESSION_KEY
 from .._runtime.settings import logger
 from . import attributes as attr
 from . import baggage, exits, metrics, reports, snapshots
-from .content import attribute_value, normalize_tags, safe_str, user_attributes
+from .content import normalize_tags, safe_attribute, safe_str, safe_text, user_attributes
 from .counting import ERROR, Totals
 from .event_spans import record_event
 from .propagation import MAX_SESSION_ID, continuation, is_valid_id, uuid_text
+from .redaction import is_secret_key
 from .tracer import mark_error, record_exception, start_root_span
 from .types import (
     EndState,
@@ -182,7 +183,7 @@ class Session:
             return self.end(EndState.SUCCESS)
         kind = type(exception).__name__
         if isinstance(exception, Exception):
-            return self.end(EndState.FAIL, f"{kind}: {safe_str(exception)}", exception=exception)
+            return self.end(EndState.FAIL, f"{kind}: {safe_text(exception)}", exception=exception)
         return self.end(EndState.INDETERMINATE, f"interrupted by {kind}")
 
     def end(
@@ -198,14 +199,14 @@ class Session:
         recorded on the root and counted as one of the session's errors.
         """
         state = end_state if type(end_state) is EndState else parse_end_state(end_state)
-        reason = None if reason is None else safe_str(reason)
+        reason = None if reason is None else safe_text(reason)  # exported: secrets redacted
         if state is None:
+            given = f"end state {safe_text(end_state, 200)!r}"
             report(
                 InvalidEndStateError,
-                f"Unknown end state {safe_str(end_state, 200)!r}; use 'Success', 'Fail' or "
+                f"Unknown {given}; use 'Success', 'Fail' or "
                 "'Indeterminate' (EndState). The session ends Indeterminate.",
             )
-            given = f"end state {safe_str(end_state, 200)!r}"
             state, reason = EndState.INDETERMINATE, f"{given}: {reason}" if reason else given
         if self.ended or not RUNTIME.sessions.unregister(
             self
@@ -244,10 +245,10 @@ class Session:
         end_attributes[attr.SESSION_END_STATE] = self.end_state
         if reason is not None:
             end_attributes[attr.SESSION_END_STATE_REASON] = reason
-        if legacy:
+        if legacy:  # AgentOps' other keywords; one named like a secret is never kept
             for key, value in legacy.items():
-                if value is not None:
-                    end_attributes[attr.LEGACY_PREFIX + safe_str(key, 100)] = attribute_value(value)
+                if value is not None and not is_secret_key(key):
+                    end_attributes[attr.LEGACY_PREFIX + safe_str(key, 100)] = safe_attribute(value)
         span.set_attributes(end_attributes)
         if state is EndState.SUCCESS:
             span.set_status(_STATUS_OK)
