@@ -28,12 +28,14 @@ from .._runtime.schedule import Schedule
 from .._runtime.settings import logger
 from .content import safe_str
 from .drain import FLUSH_SECONDS, end_and_export, flush
+from .escaping import printable
 from .events import ErrorEvent
 from .types import EndState
 
 EXIT_REASON = "the process exited before the session ended"
 EXIT_SECONDS = 20.0  # the most the export of the sessions ended at exit is waited for
 AT_EXIT = "exit: atexit"
+STARTED_AFTER_EXIT = "started after exit"  # the key of its once-per-process warning
 AT_FORK = "exit: fork"
 EXCEPTHOOK = Patches.key(sys, "excepthook")
 THREAD_EXCEPTHOOK = Patches.key(threading, "excepthook")
@@ -93,6 +95,19 @@ def end_sessions_at_exit() -> None:
     RUNTIME.snapshots.stop()
     RUNTIME.exited = True
     end_and_export(EndState.INDETERMINATE, EXIT_REASON, EXIT_SECONDS, first=end_process_session)
+
+
+def warn_started_after_exit(session: Any) -> None:
+    """A session started after our exit handler ran is never ended for the program: say so."""
+    if not RUNTIME.once(STARTED_AFTER_EXIT):
+        return
+    logger.warning(
+        "Session %s started after the package's exit handler ran (in an atexit handler "
+        "registered before the package's): it is not ended at exit, and is exported only "
+        "if it is ended before its TracerProvider shuts down. End it in that handler, or "
+        "start it before the program exits.",
+        printable(session.name or session.session_id),
+    )
 
 
 def _excepthook_over(previous: Callable[..., Any]) -> Callable[..., None]:

@@ -350,6 +350,8 @@ def start(
         session.context = baggage.with_session(session.context, given_id, user_id)
     RUNTIME.sessions.register(session)
     context.attach(session.context)
+    if RUNTIME.exited:  # an application's atexit handler, run after ours
+        exits.warn_started_after_exit(session)
     exits.arm_for_provider()
     metrics.session_started(session)
     snapshots.watch(session)
