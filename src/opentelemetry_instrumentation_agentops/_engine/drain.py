@@ -13,9 +13,13 @@ sessions are still ended, and one warning says how many may not be exported.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
+
+from opentelemetry import context
 
 from .._runtime.owner import RUNTIME
 from .._runtime.settings import logger
@@ -49,8 +53,8 @@ def flush(timeout: float) -> bool:
 
     The SDK's ``BatchSpanProcessor.force_flush`` does not honour its timeout: with a
     collector that hangs it blocks for every queued batch. It runs in a daemon thread
-    that is given up on after the timeout. (Python 3.12 refuses new threads once the
-    interpreter exits; there the flush at exit runs inline, bounded only by the SDK.)
+    that is given up on after the timeout; where no thread can start (Python 3.12 at
+    interpreter shutdown), in this thread under an alarm (``_flush_here``).
     """
     force_flush = getattr(current_provider(), "force_flush", None)
     if force_flush is None or timeout <= 0:
@@ -66,11 +70,50 @@ def flush(timeout: float) -> bool:
     try:
         worker = threading.Thread(target=run, name="agentops-flush", daemon=True)
         worker.start()
-    except RuntimeError:  # no new threads at interpreter shutdown (Python 3.12+)
-        run()
+    except RuntimeError:  # no new threads at interpreter shutdown (Python 3.12)
+        _flush_here(run, timeout)
         return bool(finished and finished[0])
     worker.join(timeout)
     return bool(finished and finished[0])
+
+
+class _FlushTimedOut(BaseException):
+    """Raised by the alarm into a flush that outlasted its bound (not an ``Exception``:
+    the SDK's export loop catches those and would go on to the next batch)."""
+
+
+def _flush_here(run: Callable[[], None], timeout: float) -> None:
+    """``run()`` in this thread, interrupted by SIGALRM after ``timeout`` s when it can be.
+
+    Only in the main thread, and only while SIGALRM has its default action and no timer
+    of the program's runs: both are put back as they were. Elsewhere the flush is
+    bounded by the SDK's exporter timeout alone.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    alarm = getattr(signal, "SIGALRM", None)
+    if not main or alarm is None or signal.getsignal(alarm) is not signal.SIG_DFL:
+        run()
+        return
+    if signal.getitimer(signal.ITIMER_REAL)[0]:
+        run()
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise _FlushTimedOut
+
+    token = context.attach(context.get_current())  # what the interrupted export attached
+    signal.signal(alarm, on_alarm)
+    try:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+            run()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _FlushTimedOut:  # also when it came as the timer was being stopped
+        logger.debug("the flush at exit outlasted its %.1f s bound", timeout)
+    finally:
+        signal.signal(alarm, signal.SIG_DFL)
+        context.detach(token)
 
 
 def end_and_export(
