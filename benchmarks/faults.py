@@ -138,7 +138,11 @@ def timed_exit(
             started = time.monotonic()
             if how == "sigterm" and line == "ready":
                 process.send_signal(signal.SIGTERM)
-            process.wait(timeout=timeout)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:  # its threads' stacks (faulthandler), then gone
+                process.send_signal(signal.SIGABRT)
+                process.wait(timeout=30)
             took = time.monotonic() - started
         finally:
             if process.poll() is None:
@@ -147,8 +151,8 @@ def timed_exit(
         errors.seek(0)
         stderr = errors.read()
     if line != "ready" or process.returncode != EXIT_CODES[how]:
-        tail = "\n".join(stderr.strip().splitlines()[-10:])
-        raise SystemExit(f"{command[2:]} {how} exited {process.returncode}:\n{tail}")
+        tail = "\n".join(stderr.strip().splitlines()[-60:])
+        raise SystemExit(f"{command[2:]} {how} ({line!r}) exited {process.returncode}:\n{tail}")
     return took, process.returncode, stderr
 
 
@@ -237,9 +241,10 @@ def run_program(how: str, kind: str, env: dict[str, str], count: int = 1) -> dic
     the collector accepted (None when it accepts nothing)."""
     command = [sys.executable, __file__, "first-session", how, "--count", str(count)]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    environment["PYTHONFAULTHANDLER"] = "1"  # a process that hangs shows where (SIGABRT)
     with collector(kind) as (base, received):
         environment.update(OTEL_EXPORTER_OTLP_ENDPOINT=base, **env)
-        took, _, stderr = timed_exit(command, how, environment, timeout=600)
+        took, _, stderr = timed_exit(command, how, environment, timeout=120)
         time.sleep(0.2)  # the collector's last answer
         arrived = None
         if received is not None:

@@ -27,7 +27,8 @@ HERE = Path(__file__).resolve().parent
 # ratio, and the median of many rounds shrugs it off.
 # import_rounds: pairs of fresh interpreters; scale_rounds: pairs of RSS processes (sessions,
 # bare root spans of the same shape; live snapshots on, off), alternating. live_sessions: open
-# sessions of the live pair; offline_sessions: sessions run with the collector down (and with
+# sessions of the live pair; sequential_sessions: sessions one after another, snapshots on and
+# off (RSS at 1k, 10k, 100k); offline_sessions: sessions run with the collector down (and with
 # the null exporter), fault_rounds pairs of them; exit_rounds: pairs of exits (hung collector,
 # null exporter) of each kind, each a few seconds (the flush bound).
 FULL = {
@@ -39,6 +40,7 @@ FULL = {
     "import_rounds": 41,
     "scale_rounds": 5,
     "live_sessions": 1_000,
+    "sequential_sessions": 100_000,
     "offline_sessions": 10_000,
     "fault_rounds": 3,
     "exit_rounds": 2,
@@ -52,6 +54,7 @@ QUICK = {
     "import_rounds": 3,
     "scale_rounds": 1,
     "live_sessions": 200,
+    "sequential_sessions": 2_000,
     "offline_sessions": 400,
     "fault_rounds": 1,
     "exit_rounds": 1,
@@ -177,6 +180,11 @@ def run_scale(settings: dict[str, Any], timeout: float, crashed: list[str]) -> d
     live_pairs = run_pairs("scale.py", ("live", "live-off"), live, rounds, timeout)
     live_pairs["live_ratio"] = live_pairs.pop("ratio", None)
     scale.update(live_pairs)
+    sequential = ["--count", str(settings["sequential_sessions"])]
+    modes = ("live-sequential", "live-sequential-off")
+    sequential_pairs = run_pairs("scale.py", modes, sequential, rounds, timeout)
+    sequential_pairs["sequential_ratio"] = sequential_pairs.pop("ratio", None)
+    scale.update(sequential_pairs)
     jobs = {
         "bare": ["bare", "--count", count],
         "events": ["events", "--count", str(settings["events"]), "--every", str(settings["every"])],

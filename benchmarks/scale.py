@@ -18,7 +18,11 @@ that prints one JSON document, so one measurement's heap never pollutes the next
   then, once each had two snapshots, and once they all ended and their entries came due, the
   bytes the live scheduler's heap holds for them (``sys.getsizeof`` of the heap and of each
   entry with what only it holds); ``live-off``: the same sessions with live snapshots off, the
-  baseline of the RSS ratio (issue #19: these bytes were a bound in ``tests/test_live.py``).
+  baseline of the RSS ratio (issue #19: these bytes were a bound in ``tests/test_live.py``);
+- ``live-sequential``: ``count`` sessions one after another (start, one event, end) with live
+  snapshots at their default interval, so none comes due: RSS of the process at 1,000, 10,000
+  and 100,000 sessions, and the entries of ended sessions still in the snapshot schedule;
+  ``live-sequential-off``: the same with them off (issue #21: the two must match within 10%).
 """
 
 from __future__ import annotations
@@ -194,6 +198,47 @@ def live_sessions(count: int, live: bool) -> dict[str, Any]:
     }
 
 
+SEQUENTIAL_CHECKPOINTS = (1_000, 10_000, 100_000)
+
+
+def live_sequential(count: int, live: bool) -> dict[str, Any]:
+    """``count`` sessions one after another (start, one event, end), with live snapshots at
+    their default interval (10 s: none comes due) or off; RSS of the process and the entries
+    of ended sessions still in the snapshot schedule at each checkpoint."""
+    import opentelemetry_instrumentation_agentops as agentops
+    from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+
+    provider()
+    agentops.init(auto_start_session=False)
+    RUNTIME.settings.live_interval = 10.0 if live else 0.0
+    agentops.start_session().end_session()  # warm-up: imports, tracer, processor
+    before = settled_rss()
+    checkpoints = {n for n in SEQUENTIAL_CHECKPOINTS if n <= count} | {count}
+    rss: dict[int, int] = {}
+    queued: dict[int, int] = {}
+    started = time.perf_counter()
+    for n in range(1, count + 1):
+        session = agentops.start_session(tags=["scale"])
+        session.record(agentops.ActionEvent(action_type="step"))
+        session.end_session()
+        if n in checkpoints:
+            rss[n] = settled_rss()
+            with RUNTIME.snapshots.condition:
+                queued[n] = sum(
+                    1 for e in RUNTIME.snapshots.heap if (s := e[2]()) is None or s.ended
+                )
+    return {
+        "count": count,
+        "live": live,
+        "before": before,
+        "rss": rss,
+        "queued": queued,
+        "grown": rss[count] - before,
+        "delta": rss[count],  # what run.py's pairs take the ratio of: here the RSS itself
+        "seconds": time.perf_counter() - started,
+    }
+
+
 def _held_by_scheduler(snapshots: Any) -> int:
     """Bytes of the scheduler's heap: the list and each entry with what only it holds."""
     with snapshots.condition:
@@ -241,7 +286,17 @@ def many_events(count: int, every: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "mode", choices=("sessions", "bare", "bare-same", "events", "live", "live-off")
+        "mode",
+        choices=(
+            "sessions",
+            "bare",
+            "bare-same",
+            "events",
+            "live",
+            "live-off",
+            "live-sequential",
+            "live-sequential-off",
+        ),
     )
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--every", type=int, default=100_000, help="events between samples")
@@ -254,6 +309,8 @@ def main() -> None:
         result = open_bare_same(args.count)
     elif args.mode in ("live", "live-off"):
         result = live_sessions(args.count, args.mode == "live")
+    elif args.mode in ("live-sequential", "live-sequential-off"):
+        result = live_sequential(args.count, args.mode == "live-sequential")
     else:
         result = many_events(args.count, args.every)
     sys.stdout.write(json.dumps({"mode": args.mode, **result}) + "\n")

@@ -5,6 +5,7 @@ Only that: timings are never checked here (``benchmarks/run.py --quick`` uses ti
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,9 @@ ROWS_19 = (
     "exit by SIGTERM (sent at its last statement), a collector that hangs",
 )
 
+# Issue #21: sessions ended before their first snapshot leave the schedule.
+ROWS_21 = ("sessions one after another, live snapshots at their default interval",)
+
 
 def test_quick_benchmark_prints_every_row_and_writes_results(tmp_path: Path) -> None:
     output = tmp_path / "RESULTS.md"
@@ -67,10 +71,29 @@ def test_quick_benchmark_prints_every_row_and_writes_results(tmp_path: Path) -> 
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    for row in ROWS + ROWS_16 + ROWS_19:
+    for row in ROWS + ROWS_16 + ROWS_19 + ROWS_21:
         assert row in done.stdout, f"missing row {row!r}:\n{done.stdout}"
     assert "crashed" not in done.stdout
     written = output.read_text()
     assert "## Machine" in written and "- python: " in written
-    for row in ROWS + ROWS_16 + ROWS_19:
+    for row in ROWS + ROWS_16 + ROWS_19 + ROWS_21:
         assert row in written
+
+
+def test_the_exit_benchmarks_run(tmp_path: Path) -> None:
+    """``faults.py exit-times`` and ``exit-many`` (run by hand: minutes each) still work."""
+    faults = ROOT / "benchmarks" / "faults.py"
+    for args in (
+        ["exit-times", "--rounds", "1", "--only", "up, metrics off"],
+        ["exit-many", "--count", "300", "--rounds", "1"],
+    ):
+        done = subprocess.run(
+            [sys.executable, str(faults), *args], capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        if args[0] == "exit-times":
+            assert result["up, metrics off"]["arrived"] == [1]
+        else:  # every session arrives at a normal exit, and within SIGTERM's bound here
+            assert result["exit"]["arrived"] == [300]
+            assert result["sigterm"]["arrived"] == [300]
