@@ -36,6 +36,8 @@ ROWS_16 = (
     "`OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL=0`",
     "`OTEL_INSTRUMENTATION_AGENTOPS_METRICS=false`",
     "metrics on, an SDK MeterProvider",
+    "a request whose baggage names another service's session",
+    "its id put in the context's baggage",
     "`import opentelemetry_instrumentation_agentops` | `import opentelemetry.sdk.trace`",
     "open bare root spans of the same shape",
     "## Ours against the same span (issue #16)",

@@ -1,9 +1,13 @@
-"""Sessions across processes: the W3C traceparent or UUID that continues one.
+"""Sessions across processes: the W3C traceparent or UUID that continues one; valid ids.
 
 A session is a trace, so ``start_session(inherited_session_id=X)`` continues it
 in another process: from ``session.traceparent`` the new root is a child of the
 remote span it names; from the session UUID (AgentOps' style) it is a new root
 on the same trace id. Either way it has the same ``session.id``.
+
+Ids come from outside (a request body, another service's baggage) and end up in log
+lines and span attributes: ``is_valid_id`` is the one rule every id given to the
+package passes.
 """
 
 from __future__ import annotations
@@ -21,6 +25,19 @@ from .escaping import has_control
 from .types import InvalidArgumentError, report
 
 _traceparent = TraceContextTextMapPropagator()
+
+MAX_SESSION_ID = 256  # characters of a session (or user) id
+
+
+def is_valid_id(value: object) -> bool:
+    """A usable session or user id: a non-blank str of at most 256 characters, without a
+    control character (``escaping.has_control``: newline, carriage return, escape, NUL, ...)."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_SESSION_ID
+        and not value.isspace()
+        and not has_control(value)
+    )
 
 
 def uuid_text(value: int) -> str:

@@ -29,12 +29,11 @@ from .._runtime.owner import RUNTIME
 from .._runtime.registry import SESSION_KEY
 from .._runtime.settings import logger
 from . import attributes as attr
-from . import exits, metrics, reports, snapshots
+from . import baggage, exits, metrics, reports, snapshots
 from .content import normalize_tags, safe_attribute, safe_str, safe_text, user_attributes
 from .counting import ERROR, Totals
-from .escaping import has_control
 from .event_spans import record_event
-from .propagation import continuation, uuid_text
+from .propagation import MAX_SESSION_ID, continuation, is_valid_id, uuid_text
 from .redaction import is_secret_key
 from .tracer import mark_error, record_exception, start_root_span
 from .types import (
@@ -47,7 +46,6 @@ from .types import (
 )
 
 MAX_TAGS = 100  # tags of one session: the attribute stays bounded
-MAX_SESSION_ID = 256  # characters of a session id given to start()
 _STATUS_OK = Status(StatusCode.OK)  # immutable: one for every session that ends Success
 
 
@@ -341,6 +339,10 @@ def start(
         given_id = uuid_text(trace_id)
         span.set_attributes({attr.SESSION_ID: given_id, attr.CONVERSATION_ID: given_id})
     session = cls(span, trace_id, given_id, tag_list, name, previous)
+    if RUNTIME.settings.propagate_session:  # its id goes along to the services it calls
+        # user.id: what start_session(user_id=...) or attributes={"user.id": ...} put on the root.
+        user_id = start_attributes.get(attr.USER_ID)
+        session.context = baggage.with_session(session.context, given_id, user_id)
     RUNTIME.sessions.register(session)
     context.attach(session.context)
     exits.arm_for_provider()
@@ -350,24 +352,19 @@ def start(
 
 
 def _valid_session_id(value: Any) -> str | None:
-    """``value`` when it is a usable session id: a non-empty str of at most 256 characters.
+    """``value`` when it is a usable session id (``is_valid_id``), else None after a warning.
 
     An id with a control character (newline, carriage return, escape, NUL, ...) is refused
     as an over-long one is: ids come from requests, and end up in log lines.
     """
     if value is None:
         return None
-    if (
-        isinstance(value, str)
-        and len(value.strip()) > 0
-        and len(value) <= MAX_SESSION_ID
-        and not has_control(value)
-    ):
+    if is_valid_id(value):
         return safe_str(value, MAX_SESSION_ID)
     report(
         InvalidArgumentError,
         f"session_id must be a non-empty string of at most {MAX_SESSION_ID} characters "
-        f"without control characters (newline, carriage return, escape, NUL, ...), got "
+        "without control characters (newline, carriage return, escape, NUL, ...), got "
         f"{safe_str(value, 100)!r}; the session got a generated id instead.",
     )
     return None
