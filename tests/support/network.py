@@ -2,7 +2,8 @@
 
 - ``free_port()``: a port nobody listens on, so connecting to it is refused (until a server
   the test starts binds it); ``free_ports(n)``: n of them, all different;
-- ``otlp_collector()``: an OTLP/HTTP traces endpoint that answers 200 and keeps each request;
+- ``otlp_collector()``: an OTLP/HTTP endpoint that answers 200 and keeps each request;
+  ``otlp_spans()`` and ``otlp_logs()`` read the spans and log records it received;
 - ``hung_collector()``: one that accepts connections and never answers.
 """
 
@@ -14,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -71,8 +73,8 @@ def otlp_spans(received: list[tuple[str, bytes]]) -> list[tuple[str, dict[str, s
     """(name, string attributes) of every span the collector received on /v1/traces."""
     spans = []
     for path, body in received:
-        if path != "/v1/traces":  # init() sends its session metrics beside: /v1/metrics
-            assert path == "/v1/metrics", path
+        if path != "/v1/traces":  # session metrics and log records beside: /v1/metrics, /v1/logs
+            assert path in ("/v1/metrics", "/v1/logs"), path
             continue
         request = ExportTraceServiceRequest.FromString(body)
         for resource_spans in request.resource_spans:
@@ -81,6 +83,21 @@ def otlp_spans(received: list[tuple[str, bytes]]) -> list[tuple[str, dict[str, s
                     attributes = {a.key: a.value.string_value for a in span.attributes}
                     spans.append((span.name, attributes))
     return spans
+
+
+def otlp_logs(received: list[tuple[str, bytes]]) -> list[tuple[str, dict[str, str]]]:
+    """(body, string attributes) of every log record the collector received on /v1/logs."""
+    records = []
+    for path, body in received:
+        if path != "/v1/logs":
+            continue
+        request = ExportLogsServiceRequest.FromString(body)
+        for resource_logs in request.resource_logs:
+            for scope_logs in resource_logs.scope_logs:
+                for record in scope_logs.log_records:
+                    attributes = {a.key: a.value.string_value for a in record.attributes}
+                    records.append((record.body.string_value, attributes))
+    return records
 
 
 @contextlib.contextmanager

@@ -72,7 +72,7 @@ def split_tags(value: str | None) -> tuple[str, ...]:
 
 
 # Settings only code gives (no variable): what is left when every holder forgot them.
-_CODE_ONLY = ("tracer_provider", "meter_provider")
+_CODE_ONLY = ("tracer_provider", "meter_provider", "logger_provider")
 
 
 @dataclass
@@ -91,6 +91,8 @@ class Settings:
     # Session metrics, on the MeterProvider from instrument(), else the global one.
     metrics: bool = True
     meter_provider: object | None = field(default=None, repr=False)
+    # Log records are stamped while an SDK LoggerProvider is in use: this one, else the global.
+    logger_provider: object | None = field(default=None, repr=False)
     # AgentOps keys, kept only so get_api_key() answers; never written to telemetry.
     api_key: str | None = field(default=None, repr=False)
     parent_key: str | None = field(default=None, repr=False)
