@@ -36,6 +36,8 @@ ROWS_16 = (
     "`OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL=0`",
     "`OTEL_INSTRUMENTATION_AGENTOPS_METRICS=false`",
     "metrics on, an SDK MeterProvider",
+    "`logger.info(...)` through the OpenTelemetry logging handler, in a session",
+    "off switch: the same without the record factory `instrument()` installs",
     "`import opentelemetry_instrumentation_agentops` | `import opentelemetry.sdk.trace`",
     "open bare root spans of the same shape",
     "## Ours against the same span (issue #16)",
