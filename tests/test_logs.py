@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 import sys
 import threading
 
@@ -160,6 +161,18 @@ def test_extra_keeps_working_and_its_value_wins():
     assert exported["mine"][SESSION_ID] == "chat-7"
     assert exported["mine"]["user.id"] == "u1"
     assert exported["ours"][SESSION_ID] == session.session_id
+
+
+def test_a_stamped_record_pickles_as_a_plain_record():
+    """What a multiprocessing queue does with a record: the other side needs nothing of ours."""
+    with log_pipeline() as pipeline, agentops.start_session() as session:
+        log = pipeline.logger
+        record = log.makeRecord(log.name, logging.INFO, __file__, 1, "queued", (), None)
+    pickled = pickle.dumps(record)
+    assert b"opentelemetry_instrumentation_agentops" not in pickled
+    copied = pickle.loads(pickled)
+    assert vars(copied)[SESSION_ID] == session.session_id
+    assert copied.getMessage() == "queued"
 
 
 def test_nothing_is_stamped_while_no_logger_provider_is_in_use():

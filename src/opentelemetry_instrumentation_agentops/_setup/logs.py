@@ -49,6 +49,11 @@ class RecordAttributes(dict[str, Any]):
     def __contains__(self, key: object) -> bool:
         return key not in STAMPED and dict.__contains__(self, key)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A pickled record (a multiprocessing queue) carries a plain dict: the process that
+        # reads it needs nothing of this package.
+        return (dict, (dict(self),))
+
 
 def instrument(holder: str) -> None:
     """Stamp the records logging makes from now on, until ``holder`` lets go."""
