@@ -36,7 +36,7 @@ from harness import (
     span_baseline,
     work,
 )
-from opentelemetry import context
+from opentelemetry import context, propagate
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
@@ -68,6 +68,8 @@ KIND = {
     "log-record": "switch",
     "log-record-idle": "switch",
     "log-record-floor": "switch",
+    "processor-baggage": "switch",
+    "session-baggage": "switch",
 }
 
 
@@ -205,6 +207,21 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
 
         return prepare
 
+    def baggage_state(on: bool) -> Any:
+        def prepare(n: int) -> None:
+            RUNTIME.settings.propagate_session = on
+
+        return prepare
+
+    # A request from another service's session, its headers extracted as a server
+    # instrumentation does: a trace with no session here, the session named in its baggage.
+    in_request = propagate.extract(
+        {
+            "traceparent": f"00-{'ab' * 16}-{'cd' * 8}-01",
+            "baggage": f"{attr.SESSION_ID}={sid},{attr.USER_ID}=u-42",
+        }
+    )
+
     # The live thread stuck in a snapshot's export (a collector that hangs) while the application
     # starts and ends sessions, on a provider of their own whose second processor holds the
     # live thread's exports only (the application's go through at once).
@@ -216,8 +233,7 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
     def live_thread(held: bool) -> Any:
         def prepare(n: int) -> None:
             RUNTIME.settings.tracer_provider = stuck
-            # The sessions timed get the default interval.
-            RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL
+            RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL  # the default, as timed
             if held:
                 hold.stick(lambda: holders.append(start_holder()))
             else:
@@ -431,6 +447,25 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             prepare_bare=live_thread(held=False),
             cleanup=restore,
             extra={"switch": True},
+        ),
+        Comparison(
+            "processor-baggage",
+            "third-party `start_as_current_span` in a request whose baggage names another "
+            "service's session, stamped (`OTEL_INSTRUMENTATION_AGENTOPS_BAGGAGE=true`)",
+            "off switch: the same span with the setting off, same provider",
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib_clean),
+            prepare=baggage_state(True),
+            prepare_bare=baggage_state(False),
+            context=in_request,
+        ),
+        switch_row(
+            "session-baggage",
+            "its id put in the context's baggage",
+            "`OTEL_INSTRUMENTATION_AGENTOPS_BAGGAGE=false`",
+            baggage_state(True),
+            baggage_state(False),
         ),
     ]
     comparisons += log_rows(in_session)

@@ -165,13 +165,13 @@ def live_sessions(count: int, live: bool) -> dict[str, Any]:
     RUNTIME.settings.live_interval = LIVE_INTERVAL if live else 0.0
     agentops.start_session().end_session()  # warm-up: imports, tracer, processor
     _wait_for(lambda: not RUNTIME.snapshots.heap, "the warm-up's entry")
-    held = {"started": _held_by_scheduler(RUNTIME)}
+    held = {"started": _held_by_scheduler(RUNTIME.snapshots)}
 
     def two_snapshots_each() -> None:
-        held["opened"] = _held_by_scheduler(RUNTIME)
+        held["opened"] = _held_by_scheduler(RUNTIME.snapshots)
         if live:
             _wait_for(lambda: snapshots.count >= 2 * count, "two snapshots of every session")
-            held["running"] = _held_by_scheduler(RUNTIME)
+            held["running"] = _held_by_scheduler(RUNTIME.snapshots)
 
     opened = _rss_of_open(
         count,
@@ -190,15 +190,15 @@ def live_sessions(count: int, live: bool) -> dict[str, Any]:
         "threads": threads,
         "scheduler_running": running,
         "scheduler_per_session": running / count,
-        "scheduler_after": _held_by_scheduler(RUNTIME),
+        "scheduler_after": _held_by_scheduler(RUNTIME.snapshots),
     }
 
 
-def _held_by_scheduler(runtime: Any) -> int:
+def _held_by_scheduler(snapshots: Any) -> int:
     """Bytes of the scheduler's heap: the list and each entry with what only it holds."""
-    with runtime.snapshots.condition:
-        heap = list(runtime.snapshots.heap)
-    return sys.getsizeof(runtime.snapshots.heap) + sum(
+    with snapshots.condition:
+        heap = list(snapshots.heap)
+    return sys.getsizeof(snapshots.heap) + sum(
         sys.getsizeof(entry) + sum(sys.getsizeof(item) for item in entry) for entry in heap
     )
 

@@ -38,6 +38,8 @@ ROWS_16 = (
     "metrics on, an SDK MeterProvider",
     "`logger.info(...)` through the OpenTelemetry logging handler, in a session",
     "off switch: the same without the record factory `instrument()` installs",
+    "a request whose baggage names another service's session",
+    "its id put in the context's baggage",
     "`import opentelemetry_instrumentation_agentops` | `import opentelemetry.sdk.trace`",
     "open bare root spans of the same shape",
     "## Ours against the same span (issue #16)",

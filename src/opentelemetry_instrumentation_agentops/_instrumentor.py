@@ -6,7 +6,9 @@ handling, stamps log records with the session (``_setup/logs.py``), redirects th
 ``agentops`` package onto this engine when it is installed, and, with
 ``auto_start_session`` (or ``OTEL_INSTRUMENTATION_AGENTOPS_AUTO_START_SESSION``),
 starts one session for the whole process, named after the script and ended at exit:
-Success, or Fail on an uncaught exception or a non-zero ``sys.exit``. Everything it
+Success, or Fail on an uncaught exception or a non-zero ``sys.exit``. With
+``propagate_session`` (or ``OTEL_INSTRUMENTATION_AGENTOPS_BAGGAGE``), sessions cross
+services in W3C baggage (``_engine/baggage.py``). Everything it
 installs is held by ``"instrument"`` in the runtime, so ``uninstrument()`` undoes it
 all, ends that session, and leaves what ``init()`` chose in place.
 """
@@ -54,6 +56,7 @@ class AgentOpsInstrumentor(BaseInstrumentor):
         logger_provider: Any = None,
         capture_content: bool | None = None,
         auto_start_session: bool | None = None,
+        propagate_session: bool | None = None,
         **_: Any,
     ) -> None:
         RUNTIME.settings.choose(
@@ -62,6 +65,7 @@ class AgentOpsInstrumentor(BaseInstrumentor):
             meter_provider=meter_provider,
             logger_provider=logger_provider,
             capture_content=None if capture_content is None else bool(capture_content),
+            propagate_session=None if propagate_session is None else bool(propagate_session),
         )
         # Each part on its own: a broken provider or a failing patch disables that part only.
         _guarded("add the session span processor", lambda: attach_processor(current_provider()))

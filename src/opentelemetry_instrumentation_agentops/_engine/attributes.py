@@ -8,6 +8,10 @@ TRACER_NAME = "opentelemetry_instrumentation_agentops"  # the scope of every spa
 
 SESSION_ID = "session.id"
 CONVERSATION_ID = "gen_ai.conversation.id"
+USER_ID = "user.id"  # the end user a session serves
+# A span's own session.id / gen_ai.conversation.id (a framework's), kept beside the session's.
+FRAMEWORK_SESSION_ID = "agentops.framework.session.id"
+FRAMEWORK_CONVERSATION_ID = "agentops.framework.conversation.id"
 
 SESSION_NAME = "agentops.session.name"
 SESSION_TAGS = "agentops.session.tags"
