@@ -2,8 +2,9 @@
 
 - ``free_port()``: a port nobody listens on, so connecting to it is refused (until a server
   the test starts binds it); ``free_ports(n)``: n of them, all different;
-- ``otlp_collector()``: an OTLP/HTTP traces endpoint that answers 200 and keeps each request;
-  ``otlp_spans()`` / ``otlp_span_dicts()`` read the spans it received;
+- ``otlp_collector()``: an OTLP/HTTP endpoint that answers 200 and keeps each request;
+  ``otlp_spans()`` / ``otlp_span_dicts()`` read the spans it received, ``otlp_logs()`` the
+  log records;
 - ``hung_collector()``: one that accepts connections and never answers.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -83,8 +85,8 @@ def otlp_span_dicts(received: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
     ``support.spans`` read both."""
     spans = []
     for path, body in received:
-        if path != "/v1/traces":  # init() sends its session metrics beside: /v1/metrics
-            assert path == "/v1/metrics", path
+        if path != "/v1/traces":  # session metrics and log records beside: /v1/metrics, /v1/logs
+            assert path in ("/v1/metrics", "/v1/logs"), path
             continue
         request = ExportTraceServiceRequest.FromString(body)
         for resource_spans in request.resource_spans:
@@ -114,6 +116,20 @@ def _any_value(value: Any) -> Any:
     if kind == "array_value":
         return [_any_value(v) for v in value.array_value.values]
     return None if kind is None else getattr(value, kind)
+
+
+def otlp_logs(received: list[tuple[str, bytes]]) -> list[tuple[str, dict[str, Any]]]:
+    """(body, attributes) of every log record the collector received on /v1/logs."""
+    records = []
+    for path, body in received:
+        if path != "/v1/logs":
+            continue
+        request = ExportLogsServiceRequest.FromString(body)
+        for resource_logs in request.resource_logs:
+            for scope_logs in resource_logs.scope_logs:
+                for record in scope_logs.log_records:
+                    records.append((record.body.string_value, _key_values(record.attributes)))
+    return records
 
 
 @contextlib.contextmanager
