@@ -193,7 +193,7 @@ def ended_entries() -> int:
     """Entries of the schedule whose session has ended (or is gone)."""
     with RUNTIME.snapshots.condition:
         heap = list(RUNTIME.snapshots.heap)
-    return sum(1 for entry in heap if (s := entry[2]()) is None or s.ended)
+    return sum(1 for entry in heap if (s := entry()) is None or s.ended)
 
 
 def test_sessions_ended_before_their_first_snapshot_leave_the_schedule(spans):
@@ -230,7 +230,7 @@ def _assert_one_entry_at_most_per_session(sessions: list) -> None:
     """No session has two entries in the heap (the thread may hold some off it while it
     snapshots their sessions; ended sessions' entries wait there until they come due)."""
     with RUNTIME.snapshots.condition:
-        watched = Counter(id(entry[2]()) for entry in RUNTIME.snapshots.heap)
+        watched = Counter(id(entry()) for entry in RUNTIME.snapshots.heap)
     assert max(watched[id(session)] for session in sessions) == 1
 
 

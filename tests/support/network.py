@@ -4,7 +4,7 @@
   the test starts binds it); ``free_ports(n)``: n of them, all different;
 - ``otlp_collector()``: an OTLP/HTTP endpoint that keeps each request and answers 200 (or
   another status, after a delay: a collector that fails or is slow); ``otlp_spans()`` /
-  ``otlp_span_dicts()`` read the spans it received;
+  ``otlp_span_dicts()`` read the spans it received, ``otlp_logs()`` the log records;
 - ``hung_collector()``: one that accepts connections and never answers.
 """
 
@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -96,8 +97,8 @@ def otlp_span_dicts(received: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
     ``support.spans`` read both."""
     spans = []
     for path, body in received:
-        if path != "/v1/traces":  # init() sends its session metrics beside: /v1/metrics
-            assert path == "/v1/metrics", path
+        if path != "/v1/traces":  # session metrics and log records beside: /v1/metrics, /v1/logs
+            assert path in ("/v1/metrics", "/v1/logs"), path
             continue
         request = ExportTraceServiceRequest.FromString(body)
         for resource_spans in request.resource_spans:
@@ -127,6 +128,20 @@ def _any_value(value: Any) -> Any:
     if kind == "array_value":
         return [_any_value(v) for v in value.array_value.values]
     return None if kind is None else getattr(value, kind)
+
+
+def otlp_logs(received: list[tuple[str, bytes]]) -> list[tuple[str, dict[str, Any]]]:
+    """(body, attributes) of every log record the collector received on /v1/logs."""
+    records = []
+    for path, body in received:
+        if path != "/v1/logs":
+            continue
+        request = ExportLogsServiceRequest.FromString(body)
+        for resource_logs in request.resource_logs:
+            for scope_logs in resource_logs.scope_logs:
+                for record in scope_logs.log_records:
+                    records.append((record.body.string_value, _key_values(record.attributes)))
+    return records
 
 
 @contextlib.contextmanager

@@ -13,7 +13,6 @@ a forked child.
 from __future__ import annotations
 
 import time
-import weakref
 from typing import Any
 
 from opentelemetry.trace import SpanKind
@@ -36,8 +35,8 @@ def watch(session: SessionLike) -> None:
     if interval <= 0 or not session.span.is_recording():
         return
     RUNTIME.snapshots.push(
+        session,
         time.monotonic() + interval,
-        weakref.ref(session),
         interval,
         snapshot,
         running=len(RUNTIME.sessions.running),
