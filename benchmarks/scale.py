@@ -224,9 +224,7 @@ def live_sequential(count: int, live: bool) -> dict[str, Any]:
         if n in checkpoints:
             rss[n] = settled_rss()
             with RUNTIME.snapshots.condition:
-                queued[n] = sum(
-                    1 for e in RUNTIME.snapshots.heap if (s := e[2]()) is None or s.ended
-                )
+                queued[n] = sum(1 for e in RUNTIME.snapshots.heap if (s := e()) is None or s.ended)
     return {
         "count": count,
         "live": live,
