@@ -71,6 +71,21 @@ class Totals:
             self.llm_calls += 1
         self.add_usage(input_tokens, output_tokens, cost)
 
+    def take_back_llm_call(
+        self, input_tokens: Any = None, output_tokens: Any = None, cost: Any = None
+    ) -> None:
+        """Undo ``add_llm_call`` with the same values: a call counted on its own that turned
+        out to be part of another (a framework's LLM call that a client call covers)."""
+        cost = as_cost(cost)
+        with self._lock:
+            self.llm_calls = max(self.llm_calls - 1, 0)
+            if is_token_count(input_tokens):
+                self.input_tokens = max(self.input_tokens - input_tokens, 0)
+            if is_token_count(output_tokens):
+                self.output_tokens = max(self.output_tokens - output_tokens, 0)
+            if cost is not None and self.cost is not None:
+                self.cost -= cost
+
     def add_tool_call(self, cost: Any = None) -> None:
         with self._lock:
             self.tool_calls += 1
