@@ -8,6 +8,10 @@ TRACER_NAME = "opentelemetry_instrumentation_agentops"  # the scope of every spa
 
 SESSION_ID = "session.id"
 CONVERSATION_ID = "gen_ai.conversation.id"
+# A framework's own value of session.id / gen_ai.conversation.id on a span of a session's trace
+# (agno's run session, written by OpenInference's agno tracer): the session's id wins.
+FRAMEWORK_SESSION_ID = "agentops.framework.session.id"
+FRAMEWORK_CONVERSATION_ID = "agentops.framework.conversation.id"
 
 SESSION_NAME = "agentops.session.name"
 SESSION_TAGS = "agentops.session.tags"

@@ -1,13 +1,16 @@
 """The span processor that folds every span of a session's trace into the session.
 
 Added once to each SDK TracerProvider the package uses. At span start it stamps
-``session.id`` on any span of a running session's trace (other instrumentations' spans
-included), and ``gen_ai.agent.id`` / ``gen_ai.agent.name`` on any such span started while
-an agent runs (its parent context holds the agent). At span end it counts other
-instrumentations' spans in the session's totals (design.md section 4): LLM calls and tool
-calls with their tokens and cost, in every convention of ``conventions.TABLE``, and spans
-with status ERROR as errors. The package's own spans are counted where they are made,
-never here; they take part in the nesting below all the same.
+``session.id`` and ``gen_ai.conversation.id`` with the session's id on any span of a
+running session's trace, other instrumentations' spans included: the session's id wins, and
+a value the span started with is kept under ``agentops.framework.session.id`` /
+``agentops.framework.conversation.id``. It also stamps ``gen_ai.agent.id`` /
+``gen_ai.agent.name`` on any such span started while an agent runs (its parent context
+holds the agent). At span end it counts other instrumentations' spans in the session's
+totals (design.md section 4): LLM calls and tool calls with their tokens and cost, in every
+convention of ``conventions.TABLE``, and spans with status ERROR as errors. The package's
+own spans are counted where they are made, never here; they take part in the nesting below
+all the same.
 
 One call traced by several instrumentations counts once. Its spans are found here:
 
@@ -71,6 +74,23 @@ def _usage(found: dict[str, Any]) -> tuple[Any, Any, Any]:
     return input_tokens, output_tokens, None if cost is None else as_cost(cost)
 
 
+_IDS = frozenset((attr.SESSION_ID, attr.CONVERSATION_ID))
+_KEPT = (
+    (attr.SESSION_ID, attr.FRAMEWORK_SESSION_ID),
+    (attr.CONVERSATION_ID, attr.FRAMEWORK_CONVERSATION_ID),
+)
+
+
+def _stamp(attributes: Any, session_id: str) -> dict[str, Any]:
+    """The session's ids for a span that arrived with one of them, its own values kept."""
+    stamp: dict[str, Any] = {attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id}
+    for key, kept in _KEPT:
+        own = attributes.get(key)
+        if own is not None and own != session_id:
+            stamp[kept] = own
+    return stamp
+
+
 class SessionSpanProcessor(SpanProcessor):
     def __init__(self) -> None:
         self._open: dict[int, Any] = {}  # span id -> the open span, spans of sessions' traces
@@ -86,8 +106,11 @@ class SessionSpanProcessor(SpanProcessor):
         if session is None:  # most spans of most programs
             return
         attributes = span.attributes
-        if attr.SESSION_ID not in attributes:
-            span.set_attribute(attr.SESSION_ID, session.session_id)
+        session_id = session.session_id
+        if _IDS.isdisjoint(attributes):  # most spans
+            span.set_attributes({attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id})
+        else:  # the session's id wins; a framework's own is kept beside it
+            span.set_attributes(_stamp(attributes, session_id))
         agent = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
         if agent is not None and attr.AGENT_ID not in attributes:
             span.set_attributes({attr.AGENT_ID: agent[0], attr.AGENT_NAME: agent[1]})
