@@ -3,14 +3,14 @@
 Added once to each SDK TracerProvider the package uses. At span start it stamps
 ``session.id`` and ``gen_ai.conversation.id`` with the session's id on any span of a
 running session's trace, other instrumentations' spans included: the session's id wins, and
-a value the span started with is kept under ``agentops.framework.session.id`` /
-``agentops.framework.conversation.id``. It also stamps ``gen_ai.agent.id`` /
-``gen_ai.agent.name`` on any such span started while an agent runs (its parent context
-holds the agent). At span end it counts other instrumentations' spans in the session's
-totals (design.md section 4): LLM calls and tool calls with their tokens and cost, in every
-convention of ``conventions.TABLE``, and spans with status ERROR as errors. The package's
-own spans are counted where they are made, never here; they take part in the nesting below
-all the same.
+a value the span started with, or that is written later, is kept under
+``agentops.framework.session.id`` / ``agentops.framework.conversation.id``. It also
+stamps ``gen_ai.agent.id`` / ``gen_ai.agent.name`` on any such span started while an agent
+runs (its parent context holds the agent). At span end it counts other instrumentations'
+spans in the session's totals (design.md section 4): LLM calls and tool calls with their
+tokens and cost, in every convention of ``conventions.TABLE``, and spans with status ERROR
+as errors. The package's own spans are counted where they are made, never here; they take
+part in the nesting below all the same.
 
 One call traced by several instrumentations counts once. Its spans are found here:
 
@@ -31,12 +31,14 @@ first), and a bounded number of recent calls.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from collections import OrderedDict, deque
 from typing import Any
 
 from opentelemetry import context
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
@@ -75,20 +77,55 @@ def _usage(found: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 
 _IDS = frozenset((attr.SESSION_ID, attr.CONVERSATION_ID))
-_KEPT = (
-    (attr.SESSION_ID, attr.FRAMEWORK_SESSION_ID),
-    (attr.CONVERSATION_ID, attr.FRAMEWORK_CONVERSATION_ID),
-)
+_KEPT = {
+    attr.SESSION_ID: attr.FRAMEWORK_SESSION_ID,
+    attr.CONVERSATION_ID: attr.FRAMEWORK_CONVERSATION_ID,
+}
 
 
 def _stamp(attributes: Any, session_id: str) -> dict[str, Any]:
     """The session's ids for a span that arrived with one of them, its own values kept."""
     stamp: dict[str, Any] = {attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id}
-    for key, kept in _KEPT:
+    for key, kept in _KEPT.items():
         own = attributes.get(key)
         if own is not None and own != session_id:
             stamp[kept] = own
     return stamp
+
+
+class _SessionAttributes(BoundedAttributes):
+    """The attributes of a span of a session's trace, once stamped: ``session.id`` and
+    ``gen_ai.conversation.id`` keep the session's id, another value written later goes under
+    ``agentops.framework.*``. OpenInference's tracers write their attributes again right
+    after the span started, so stamping at the start alone would not hold.
+
+    The SDK writes every attribute through ``__setitem__`` (``set_attribute``) or
+    ``_set_items`` (``set_attributes``, SDK 1.39 and later); the class of the span's own
+    ``BoundedAttributes`` is swapped for this one, nothing is copied.
+    """
+
+    __slots__ = ()
+
+    def _kept(self, key: str, value: Any) -> str:
+        current = self._dict.get(key)
+        return key if current is None or current == value else _KEPT[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(self._kept(key, value) if key in _KEPT else key, value)
+
+    def _set_items(self, attributes: Any) -> None:
+        if not _IDS.isdisjoint(attributes):
+            attributes = {(self._kept(k, v) if k in _KEPT else k): v for k, v in attributes.items()}
+        super()._set_items(attributes)  # type: ignore[misc]
+
+
+def _guard(span: Any) -> None:
+    """Keep the session's ids on ``span`` whatever is written later (an SDK span only)."""
+    attributes = getattr(span, "_attributes", None)
+    if type(attributes) is BoundedAttributes:
+        # Another layout (a later SDK): the ids stamped at the start stay all the same.
+        with contextlib.suppress(TypeError):
+            attributes.__class__ = _SessionAttributes
 
 
 class SessionSpanProcessor(SpanProcessor):
@@ -111,6 +148,7 @@ class SessionSpanProcessor(SpanProcessor):
             span.set_attributes({attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id})
         else:  # the session's id wins; a framework's own is kept beside it
             span.set_attributes(_stamp(attributes, session_id))
+        _guard(span)
         agent = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
         if agent is not None and attr.AGENT_ID not in attributes:
             span.set_attributes({attr.AGENT_ID: agent[0], attr.AGENT_NAME: agent[1]})
