@@ -66,9 +66,9 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
     import opentelemetry_instrumentation_agentops as agentops
-    from opentelemetry_instrumentation_agentops import attributes as attr
-    from opentelemetry_instrumentation_agentops import metrics
-    from opentelemetry_instrumentation_agentops.config import DEFAULT_LIVE_INTERVAL, settings
+    from opentelemetry_instrumentation_agentops._engine import attributes as attr
+    from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+    from opentelemetry_instrumentation_agentops._runtime.settings import DEFAULT_LIVE_INTERVAL
 
     # The global provider is already set: init() keeps it and adds only our span processor.
     agentops.init(auto_start_session=False)
@@ -179,7 +179,7 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
 
     def live_state(interval: float) -> Any:
         def prepare(n: int) -> None:
-            settings.live_interval = interval
+            RUNTIME.settings.live_interval = interval
 
         return prepare
 
@@ -189,8 +189,8 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
 
     def metrics_state(enabled: bool, provider: Any = None) -> Any:
         def prepare(n: int) -> None:
-            settings.metrics = enabled
-            metrics.use_meter_provider(provider)
+            RUNTIME.settings.metrics = enabled
+            RUNTIME.settings.meter_provider = provider
 
         return prepare
 

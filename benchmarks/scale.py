@@ -114,7 +114,7 @@ def open_bare(count: int) -> dict[str, Any]:
 
 
 def open_bare_same(count: int) -> dict[str, Any]:
-    from opentelemetry_instrumentation_agentops import attributes as attr
+    from opentelemetry_instrumentation_agentops._engine import attributes as attr
 
     tracer = provider().get_tracer("bench")
 

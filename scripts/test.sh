@@ -31,9 +31,10 @@ bash scripts/phoenix.sh install
 step "Prometheus, the metrics backend of the metrics end-to-end tests (Debian's package)"
 bash scripts/prometheus.sh install
 
-step "lint"
+step "lint and type check"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
 
 step "docs: the manual (docs/) built with warnings as errors"
 docs_out="$(mktemp -d)"

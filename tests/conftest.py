@@ -1,8 +1,9 @@
-"""Shared fixtures: one SDK TracerProvider with an in-memory exporter for the whole run.
+"""Shared fixtures: each test gets a fresh runtime and a fresh SDK TracerProvider.
 
-The global TracerProvider can be set only once per process, so it is set here
-and every test starts from an empty exporter, no running session and the
-settings the environment gives.
+The global TracerProvider can be set only once per process: the one set here hands out
+the current test's provider (``support/runtime.py``), so every test starts with a new
+provider and exporter, no running session, nothing installed and the settings the
+environment gives.
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ from collections.abc import Iterator
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from support.runtime import PerTestTracerProvider, fresh_runtime
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor, api
-from opentelemetry_instrumentation_agentops.config import settings
+from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
-EXPORTER = InMemorySpanExporter()
-PROVIDER = TracerProvider()
-PROVIDER.add_span_processor(SimpleSpanProcessor(EXPORTER))
+PROVIDER = PerTestTracerProvider()
 trace.set_tracer_provider(PROVIDER)
 LOGGER = "opentelemetry_instrumentation_agentops"
 
@@ -61,7 +60,7 @@ class Spans:
 
 @pytest.fixture
 def spans() -> Spans:
-    return Spans(EXPORTER)
+    return Spans(PROVIDER.exporter)
 
 
 @pytest.fixture
@@ -91,29 +90,28 @@ def openai_instrumented() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def clean_state(monkeypatch):
-    """No session, no span and the environment's settings before each test."""
+    """A fresh runtime and provider, no session, and the environment's settings, per test."""
     for name in (
         "OTEL_INSTRUMENTATION_AGENTOPS_STRICT",
         "AGENTOPS_DEFAULT_TAGS",
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
     ):
         monkeypatch.delenv(name, raising=False)
-    settings.chosen.clear()
-    settings.load_env()
-    settings.tracer_provider = None
-    EXPORTER.clear()
+    PROVIDER.next_test()
+    fresh_runtime()
     yield
+    end_everything()
+
+
+def end_everything() -> None:
+    """End what a test left running, quietly, and give the next one a fresh runtime."""
     logging.getLogger(LOGGER).disabled = True
     try:
-        settings.strict = False
+        RUNTIME.settings.strict = False
         agentops.end_all_sessions()
     finally:
         logging.getLogger(LOGGER).disabled = False
-    api._auto_session = None
-    settings.chosen.clear()
-    settings.load_env()
-    settings.tracer_provider = None
-    EXPORTER.clear()
+    fresh_runtime()
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
-"""The package is layered one way (design.md section 2), read from its source.
+"""The package is layered one way and keeps no state outside its one owner, read from its source.
 
-Every import of a package module counts, at module level or inside a function:
-the graph must have no cycle, no function may import a package module (that
-only hides a cycle), no engine module may import ``compat``, and no module is
-over the size a reader can hold.
+Every import of a package module counts, at module level or inside a function: the graph
+must have no cycle, no function may import a package module (that only hides a cycle),
+each module imports only its own layer or those below (``LAYERS``), and no module is over
+the size a reader can hold. No module keeps mutable state at module level: the one
+exception is the owner itself, ``_runtime/owner.py``'s ``RUNTIME``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import opentelemetry_instrumentation_agentops as package
 ROOT = Path(package.__file__).parent
 NAME = package.__name__
 MAX_LINES = 400
-# Above the engine: they may turn the agentops redirect on.
-MAY_IMPORT_COMPAT = {NAME, f"{NAME}.instrumentor"}
+# Bottom to top: a module imports modules of its own layer or of those below it.
+LAYERS = ("version", "package", "_runtime", "_engine", "_setup", "_api", "_compat", "_instrumentor")
 
 
 def module_name(path: Path) -> str:
@@ -107,8 +108,8 @@ def test_the_checker_finds_a_cycle():
 
 
 def test_the_checker_sees_function_level_and_relative_imports():
-    graph = imports_of(f"{NAME}.sessions")
-    assert (f"{NAME}.registry", False) in graph
+    graph = imports_of(f"{NAME}._engine.sessions")
+    assert (f"{NAME}._runtime.registry", False) in graph
     assert all(target in MODULES for target, _ in graph)
 
 
@@ -123,15 +124,148 @@ def test_no_package_module_is_imported_inside_a_function(name):
     assert not late, f"{name} imports {late} inside a function"
 
 
+def layer(name: str) -> int:
+    """The rank of ``name``'s layer; the package's ``__init__`` is above them all."""
+    parts = name.split(".")
+    return len(LAYERS) if len(parts) == 1 else LAYERS.index(parts[1])
+
+
+def test_every_module_belongs_to_a_layer():
+    assert all(layer(name) >= 0 for name in MODULES)
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
-def test_only_the_top_imports_compat(name):
-    if name in MAY_IMPORT_COMPAT or name.startswith(f"{NAME}.compat"):
-        return
-    compat = [t for t in GRAPH[name] if t == f"{NAME}.compat" or t.startswith(f"{NAME}.compat.")]
-    assert not compat, f"engine module {name} imports {compat}"
+def test_modules_import_only_their_layer_and_those_below(name):
+    above = [t for t in GRAPH[name] if layer(t) > layer(name)]
+    assert not above, f"{name} imports {above}, from a layer above it"
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_module_is_over_the_size_a_reader_can_hold(name):
     lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{name} has {lines} lines"
+
+
+# -- process-wide state has one owner ---------------------------------------------------------
+
+OWNER = (f"{NAME}._runtime.owner", "RUNTIME")
+# Calls whose result is immutable (or, for loggers and context keys, not ours to keep).
+CONSTANT_CALLS = frozenset(
+    {
+        "frozenset",
+        "tuple",
+        "range",
+        "MappingProxyType",
+        "TypeVar",
+        "ContextVar",
+        "Context",
+        "NoOpTracerProvider",
+        "Status",
+        "create_key",
+        "getLogger",
+        "compile",
+        "key",  # Patches.key(): a tuple
+        "field",  # dataclass fields
+        "property",
+        "classmethod",
+        "staticmethod",
+        "_entity_decorator",  # a decorator function
+        "Row",  # NamedTuples: conventions.TABLE, _compat.internals.INTERNALS
+        "Internal",
+        "object",  # a sentinel
+        "type",
+        "make_init",  # a function
+        "TraceContextTextMapPropagator",  # keeps nothing
+    }
+)
+CACHES = frozenset({"cache", "lru_cache", "cached_property"})
+
+
+def _called(node: ast.Call) -> str:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _constant(node: ast.AST | None) -> bool:
+    """Whether a module-level value is a constant: nothing the process can change later."""
+    if node is None or isinstance(node, (ast.Constant, ast.Name, ast.Attribute, ast.Subscript)):
+        return True
+    if isinstance(node, ast.Tuple):
+        return all(_constant(element) for element in node.elts)
+    if isinstance(node, ast.Starred):
+        return _constant(node.value)
+    if isinstance(node, ast.BinOp):
+        return _constant(node.left) and _constant(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return _constant(node.operand)
+    if isinstance(node, ast.Call):
+        return _called(node) in CONSTANT_CALLS
+    return False  # dict, list and set displays, comprehensions, other calls
+
+
+def mutable_state(module: str, source: str) -> list[str]:
+    """What ``source`` keeps that is mutable at module (or class) level, and ``global`` uses."""
+    tree = ast.parse(source)
+    found = [
+        f"line {n.lineno}: global {', '.join(n.names)}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Global)
+    ]
+    classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+    for node in ast.walk(tree):
+        decorators = getattr(node, "decorator_list", ())
+        for decorator in decorators:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+            if name in CACHES:
+                found.append(f"line {node.lineno}: @{name} keeps a cache")
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and getattr(target.value, "id", "") in classes:
+                    found.append(f"line {node.lineno}: assigns to class attribute {target.attr}")
+
+    def check(body: list[ast.stmt], where: str) -> None:
+        for node in body:
+            if isinstance(
+                node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef)
+            ):
+                continue
+            if isinstance(node, ast.ClassDef):
+                check(node.body, f"class {node.name}")
+            elif isinstance(node, ast.If):  # if TYPE_CHECKING:
+                check(node.body + node.orelse, where)
+            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                continue  # a docstring
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                names = [ast.unparse(t) for t in getattr(node, "targets", [])] or [
+                    ast.unparse(node.target)  # type: ignore[union-attr]
+                ]
+                if (module, names[0]) == OWNER and ast.unparse(node.value) == "Runtime()":
+                    continue  # the one owner
+                if not _constant(node.value):
+                    found.append(f"line {node.lineno}: {where} keeps {', '.join(names)}")
+            elif not isinstance(node, ast.Pass):
+                found.append(f"line {node.lineno}: {where} runs {ast.unparse(node)[:60]!r}")
+
+    check(tree.body, "the module")
+    return found
+
+
+def test_the_state_checker_finds_globals_in_disguise():
+    source = (
+        "import functools\n_state = {'warned': False}\n_seen = []\nLIMIT = 3\n"
+        "RUNTIME = Runtime()\nclass Cache:\n    provider = None\n    items = {}\n"
+        "def f():\n    global LIMIT\n    Cache.provider = 1\n"
+        "@functools.cache\ndef g():\n    return 1\n"
+    )
+    found = mutable_state("elsewhere", source)
+    assert len(found) == 7, (
+        found
+    )  # _state, _seen, RUNTIME here, items, global, Cache.provider, @cache
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_module_keeps_mutable_state_but_the_owner(name):
+    found = mutable_state(name, MODULES[name].read_text(encoding="utf-8"))
+    assert not found, f"{name}: " + "; ".join(found)

@@ -8,7 +8,7 @@ import pytest
 from support.spans import CONTENT_KEYS
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops.config import settings
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 SECRET = "sk-live-1234567890"
 
@@ -64,7 +64,7 @@ def test_captured_content_is_truncated(spans):
     agentops.init(capture_content=True)
     agentops.record(agentops.LLMEvent(model="big", prompt="x" * 100_000))
     value = spans.one("chat big").attributes["gen_ai.input.messages"]
-    assert len(value) <= settings.content_max_length + len("...[truncated]")
+    assert len(value) <= RUNTIME.settings.content_max_length + len("...[truncated]")
     assert value.endswith("...[truncated]")
 
 

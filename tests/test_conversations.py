@@ -13,9 +13,8 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Sampler
 from support.span_file import read_spans, run_script
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import registry
-from opentelemetry_instrumentation_agentops.config import settings
-from opentelemetry_instrumentation_agentops.propagation import uuid_text
+from opentelemetry_instrumentation_agentops._engine.propagation import uuid_text
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 CHAT = "chat-123"
 
@@ -31,8 +30,8 @@ def test_runs_of_one_conversation_are_open_at_once_each_on_its_own_trace(spans):
     assert first.session_id == second.session_id == CHAT
     assert first.trace_id != second.trace_id
     assert agentops.get_active_sessions() == [first, second]
-    assert registry.session_for_trace(first.trace_id) is first
-    assert registry.session_for_trace(second.trace_id) is second
+    assert RUNTIME.sessions.by_trace.get(first.trace_id) is first
+    assert RUNTIME.sessions.by_trace.get(second.trace_id) is second
 
     first.record(agentops.LLMEvent(model="m", prompt_tokens=5, completion_tokens=1))
     second.record(agentops.ToolEvent(name="search"))
@@ -112,7 +111,7 @@ def test_a_sampler_sees_the_conversation_id_at_the_start():
         def get_description(self) -> str:
             return "Recording"
 
-    settings.tracer_provider = TracerProvider(sampler=Recording())
+    RUNTIME.settings.tracer_provider = TracerProvider(sampler=Recording())
     agentops.start_session(session_id=CHAT).end_session()
     assert seen[0]["session.id"] == CHAT
     assert seen[0]["gen_ai.conversation.id"] == CHAT
@@ -143,7 +142,7 @@ def test_an_id_of_256_characters_is_kept():
 
 
 def test_an_invalid_id_raises_in_strict_mode():
-    settings.strict = True
+    RUNTIME.settings.strict = True
     with pytest.raises(agentops.InvalidArgumentError):
         agentops.start_session(session_id="")
     assert agentops.get_active_sessions() == []

@@ -27,12 +27,13 @@ from support.conventions import (
     totals,
 )
 from support.conventions import call as traced_call
+from support.runtime import Tracer
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import processor
+from opentelemetry_instrumentation_agentops._engine import processor
 
-FRAMEWORK = trace.get_tracer("vendor.framework")
-CLIENT = trace.get_tracer("vendor.client")
+FRAMEWORK = Tracer("vendor.framework")
+CLIENT = Tracer("vendor.client")
 ONCE = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

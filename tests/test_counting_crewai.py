@@ -13,15 +13,15 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from opentelemetry import trace
 from support.conventions import GENAI, LLM, totals
 from support.conventions import call as traced_call
+from support.runtime import Tracer
 
 import opentelemetry_instrumentation_agentops as agentops
 
-OPENLLMETRY = trace.get_tracer("opentelemetry.instrumentation.crewai", "0.62.4")
-OPENINFERENCE = trace.get_tracer("openinference.instrumentation.crewai", "1.1.21")
-CLIENT = trace.get_tracer("opentelemetry.instrumentation.genai.openai")
+OPENLLMETRY = Tracer("opentelemetry.instrumentation.crewai", "0.62.4")
+OPENINFERENCE = Tracer("openinference.instrumentation.crewai", "1.1.21")
+CLIENT = Tracer("opentelemetry.instrumentation.genai.openai")
 CREWAI = {"gen_ai.provider.name": "crewai", "gen_ai.operation.name": "invoke_agent"}
 USAGE = ((120, 14), (160, 22))  # the two model calls of the crew's one task
 

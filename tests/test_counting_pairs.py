@@ -25,6 +25,7 @@ from support.conventions import (
     start_call,
     totals,
 )
+from support.runtime import Tracer
 
 import opentelemetry_instrumentation_agentops as agentops
 
@@ -42,8 +43,8 @@ CLIENTS = (
     "openinference.instrumentation.openai",
     "opentelemetry.instrumentation.openai.v1",
 )
-LLAMA_INDEX = trace.get_tracer(FRAMEWORKS[0])
-GENAI_OPENAI = trace.get_tracer(CLIENTS[0])
+LLAMA_INDEX = Tracer(FRAMEWORKS[0])
+GENAI_OPENAI = Tracer(CLIENTS[0])
 MODEL = {"llm.model_name": "gpt-4o-mini", "gen_ai.request.model": "gpt-4o-mini"}
 EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -14,7 +14,9 @@ from opentelemetry.trace import StatusCode
 
 import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
-from opentelemetry_instrumentation_agentops.threads import threads_instrumented
+from opentelemetry_instrumentation_agentops._setup.threads import (
+    instrumented as threads_instrumented,
+)
 
 
 def test_entry_point_loads_the_instrumentor():

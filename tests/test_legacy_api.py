@@ -10,7 +10,7 @@ import pytest
 from opentelemetry.trace import StatusCode
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops.config import settings
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 END = "agentops.session.end_state"
 REASON = "agentops.session.end_state_reason"
@@ -400,14 +400,12 @@ def test_track_agent_class_given_a_session_keyword(spans):
 
 def test_api_keys_are_kept_in_memory_and_never_exported(spans, monkeypatch):
     monkeypatch.delenv("AGENTOPS_API_KEY", raising=False)
-    monkeypatch.setattr(settings, "api_key", None)
-    monkeypatch.setattr(settings, "parent_key", None)
     assert agentops.get_api_key() is None
     session = agentops.init("sk-secret-1", parent_key="pk-secret")
     assert agentops.get_api_key() == "sk-secret-1"
     agentops.set_api_key("sk-secret-2")
     agentops.set_parent_key("pk-2")
-    assert agentops.get_api_key() == "sk-secret-2" and settings.parent_key == "pk-2"
+    assert agentops.get_api_key() == "sk-secret-2" and RUNTIME.settings.parent_key == "pk-2"
     session.end_session()
     exported = repr([dict(s.attributes) for s in spans.all()])
     assert "secret" not in exported

@@ -12,8 +12,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from support.span_file import read_spans, run_script
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import live
-from opentelemetry_instrumentation_agentops.config import LIVE_INTERVAL_ENV, settings
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+from opentelemetry_instrumentation_agentops._runtime.schedule import THREAD_NAME
+from opentelemetry_instrumentation_agentops._runtime.settings import LIVE_INTERVAL_ENV
 
 LIVE = "agentops.session.live"
 INTERVAL = 0.1
@@ -34,12 +35,12 @@ def wait_for(condition, timeout: float = 10.0, what: str = "") -> None:
 
 
 def live_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == live.THREAD_NAME]
+    return [t for t in threading.enumerate() if t.name == THREAD_NAME]
 
 
 @pytest.fixture
 def interval():
-    settings.live_interval = INTERVAL
+    RUNTIME.settings.live_interval = INTERVAL
     return INTERVAL
 
 
@@ -109,10 +110,10 @@ def test_no_snapshot_after_the_session_ended(spans, interval):
 
 
 def test_zero_turns_them_off(spans):
-    settings.live_interval = 0
-    before = len(live._scheduler.heap)
+    RUNTIME.settings.live_interval = 0
+    before = len(RUNTIME.snapshots.heap)
     with agentops.start_session(name="off"):
-        assert len(live._scheduler.heap) == before  # not even an entry
+        assert len(RUNTIME.snapshots.heap) == before  # not even an entry
         time.sleep(0.2)
     assert snapshots(spans) == []
 
@@ -122,20 +123,20 @@ def test_zero_turns_them_off(spans):
 )
 def test_the_interval_comes_from_the_environment(monkeypatch, value, seconds):
     monkeypatch.setenv(LIVE_INTERVAL_ENV, value)
-    settings.load_env()
-    assert settings.live_interval == seconds
+    RUNTIME.settings.load_env()
+    assert RUNTIME.settings.live_interval == seconds
 
 
 def test_the_default_is_ten_seconds():
-    assert settings.live_interval == 10.0
+    assert RUNTIME.settings.live_interval == 10.0
 
 
 def test_a_dropped_root_costs_nothing(interval):
     provider = TracerProvider(sampler=agentops.SessionSampler(0.0))
-    settings.tracer_provider = provider
-    before = len(live._scheduler.heap)
+    RUNTIME.settings.tracer_provider = provider
+    before = len(RUNTIME.snapshots.heap)
     agentops.start_session(session_id="dropped")
-    assert len(live._scheduler.heap) == before
+    assert len(RUNTIME.snapshots.heap) == before
 
 
 class _BlockingExporter(SpanExporter):
@@ -154,7 +155,7 @@ class _BlockingExporter(SpanExporter):
 def test_a_hung_export_of_a_snapshot_never_blocks_the_application(interval):
     exporter = _BlockingExporter()
     provider = TracerProvider()
-    settings.tracer_provider = provider
+    RUNTIME.settings.tracer_provider = provider
     first = agentops.start_session(name="first")  # its root ends later, after the release
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     try:
@@ -181,7 +182,7 @@ def test_a_thousand_long_sessions_cost_one_thread_and_bounded_memory(spans, inte
     for session in sessions:
         session.end_session()
     # Every entry is dropped when it comes due next (at most 4 intervals away).
-    wait_for(lambda: not live._scheduler.heap, timeout=10, what="an empty heap")
+    wait_for(lambda: not RUNTIME.snapshots.heap, timeout=10, what="an empty heap")
     assert {s.context.trace_id for s in snapshots(spans)} == {s.trace_id for s in sessions}
     per_session = max(scheduled, held_running) / count
     with capsys.disabled():
@@ -195,9 +196,9 @@ def test_a_thousand_long_sessions_cost_one_thread_and_bounded_memory(spans, inte
 
 def _held_by_scheduler() -> int:
     """Bytes of the scheduler's heap: the list and each entry with what only it holds."""
-    with live._scheduler.condition:
-        heap = list(live._scheduler.heap)
-    return sys.getsizeof(live._scheduler.heap) + sum(
+    with RUNTIME.snapshots.condition:
+        heap = list(RUNTIME.snapshots.heap)
+    return sys.getsizeof(RUNTIME.snapshots.heap) + sum(
         sys.getsizeof(entry) + sum(sys.getsizeof(item) for item in entry) for entry in heap
     )
 

@@ -13,8 +13,9 @@ from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
 
 import opentelemetry_instrumentation_agentops as agentops
 from examples.fake_openai import FakeOpenAIServer
-from opentelemetry_instrumentation_agentops import exporting, llm_calls
-from opentelemetry_instrumentation_agentops.config import settings
+from opentelemetry_instrumentation_agentops._engine import instrumentations
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+from opentelemetry_instrumentation_agentops._setup import llm_calls
 
 MESSAGES = [{"role": "user", "content": "Where is my order?"}]
 
@@ -31,11 +32,10 @@ def no_openai_instrumentation():
     OpenAIInstrumentor().uninstrument()
     yield
     OpenAIInstrumentor().uninstrument()
-    llm_calls.restore_session_calls()
 
 
 def test_init_turns_on_the_installed_openai_instrumentation(no_openai_instrumentation):
-    assert llm_calls.candidates()["openai"][0].dist.name == (
+    assert instrumentations.candidates()["openai"][0].dist.name == (
         "opentelemetry-instrumentation-genai-openai"
     )
     turned_on = llm_calls.instrument_llm_calls()
@@ -70,7 +70,7 @@ def test_official_genai_instrumentations_come_first():
         "opentelemetry-instrumentation-genai-openai",
         "opentelemetry-instrumentation-openai",
     ]
-    ranked = sorted((entry_point(n) for n in names), key=llm_calls._preference)
+    ranked = sorted((entry_point(n) for n in names), key=instrumentations._preference)
     assert [e.dist.name for e in ranked] == [
         "opentelemetry-instrumentation-genai-openai",
         "opentelemetry-instrumentation-openai",
@@ -88,7 +88,7 @@ def test_only_the_instruments_extra_names_the_library():
             "litellm",  # a plain dependency is not what it instruments
         ]
     )
-    assert llm_calls._instrumented_libraries(SimpleNamespace(dist=dist)) == ["openai"]
+    assert instrumentations._instrumented_libraries(SimpleNamespace(dist=dist)) == ["openai"]
 
 
 def test_session_keyword_runs_each_call_in_its_session(
@@ -131,8 +131,6 @@ def test_session_keyword_never_reaches_the_client_without_instrumentation(
 def test_one_hint_when_sessions_record_no_llm_call_with_openai_uninstrumented(
     no_openai_instrumentation, monkeypatch, warnings_log
 ):
-    monkeypatch.setitem(llm_calls._state, "hinted", False)
-    monkeypatch.setitem(llm_calls._state, "wanted", True)
     logging.getLogger("opentelemetry_instrumentation_agentops").disabled = False
     for _ in range(2):
         agentops.start_session().end_session("Success")
@@ -144,29 +142,26 @@ def test_one_hint_when_sessions_record_no_llm_call_with_openai_uninstrumented(
 def test_no_hint_when_openai_is_instrumented(
     no_openai_instrumentation, monkeypatch, warnings_log, openai_instrumented
 ):
-    monkeypatch.setitem(llm_calls._state, "hinted", False)
     logging.getLogger("opentelemetry_instrumentation_agentops").disabled = False
     agentops.start_session().end_session("Success")
     assert not [m for m in warnings_log() if "recorded no LLM call" in m]
 
 
 def test_one_warning_when_sessions_end_on_a_no_op_provider(monkeypatch, warnings_log):
-    monkeypatch.setitem(exporting._state, "warned", False)
     logging.getLogger("opentelemetry_instrumentation_agentops").disabled = False
-    settings.tracer_provider = trace.NoOpTracerProvider()
+    RUNTIME.settings.tracer_provider = trace.NoOpTracerProvider()
     for _ in range(2):
         agentops.start_session().end_session("Success")
     warned = [m for m in warnings_log() if "nothing is exported" in m]
     assert len(warned) == 1
-    settings.tracer_provider = None
+    RUNTIME.settings.tracer_provider = None
     agentops.start_session().end_session("Success")  # the test run's SDK provider: no warning
     assert len([m for m in warnings_log() if "nothing is exported" in m]) == 1
 
 
 def test_no_warning_when_switched_off_on_purpose(monkeypatch, warnings_log):
-    monkeypatch.setitem(exporting._state, "warned", False)
     monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
     logging.getLogger("opentelemetry_instrumentation_agentops").disabled = False
-    settings.tracer_provider = trace.NoOpTracerProvider()
+    RUNTIME.settings.tracer_provider = trace.NoOpTracerProvider()
     agentops.start_session().end_session("Success")
     assert not [m for m in warnings_log() if "nothing is exported" in m]

@@ -16,7 +16,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import StatusCode
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import attributes as attr
+from opentelemetry_instrumentation_agentops._engine import attributes as attr
 
 # -- a. session= under suppress_instrumentation() -------------------------------------------
 

@@ -21,14 +21,14 @@ from opentelemetry.sdk.trace.sampling import Decision, TraceIdRatioBased
 from support.span_file import read_spans, run_script, script_env, write_script
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops.config import settings
-from opentelemetry_instrumentation_agentops.propagation import uuid_text
-from opentelemetry_instrumentation_agentops.sampling import (
+from opentelemetry_instrumentation_agentops._engine.propagation import uuid_text
+from opentelemetry_instrumentation_agentops._engine.sampling import (
     ENTRY_POINT,
     SessionSampler,
     session_hash,
     session_sampler,
 )
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 BIN = Path(sys.executable).parent
 
@@ -56,7 +56,7 @@ def sampled_provider():
         exporter = InMemorySpanExporter()
         provider = TracerProvider(sampler=SessionSampler(ratio))
         provider.add_span_processor(SimpleSpanProcessor(exporter))
-        settings.tracer_provider = provider
+        RUNTIME.settings.tracer_provider = provider
         return exporter
 
     return make
@@ -133,7 +133,7 @@ def test_a_bad_ratio_is_reported_and_replaced(given, used, warnings_log):
 
 
 def test_a_bad_ratio_raises_in_strict_mode():
-    settings.strict = True
+    RUNTIME.settings.strict = True
     with pytest.raises(agentops.InvalidArgumentError):
         SessionSampler(2)
 

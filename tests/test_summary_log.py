@@ -11,10 +11,11 @@ import pytest
 from conftest import LOGGER, PROVIDER, hex_trace
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops.config import SUMMARY_ENV, settings
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+from opentelemetry_instrumentation_agentops._runtime.settings import SUMMARY_ENV
 
 # By module path: the package namespace may also export a ``session`` decorator.
-session_module = importlib.import_module("opentelemetry_instrumentation_agentops.sessions")
+session_module = importlib.import_module("opentelemetry_instrumentation_agentops._engine.sessions")
 
 SUMMARY = re.compile(
     r"Session (?P<name>.+) ended (?P<state>\w+) \| Duration: (?P<duration>[^|]+) \| "
@@ -116,7 +117,7 @@ def test_each_session_logs_once(warnings_log, summaries):
 @pytest.mark.parametrize("value", ["false", "0", "off", "no"])
 def test_the_setting_turns_it_off(summaries, monkeypatch, value):
     monkeypatch.setenv(SUMMARY_ENV, value)
-    settings.load_env()
+    RUNTIME.settings.load_env()
     agentops.start_session(name="quiet").end_session()
     assert summaries() == []
 

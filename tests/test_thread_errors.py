@@ -15,23 +15,21 @@ import pytest
 from opentelemetry.instrumentation.threading import ThreadingInstrumentor
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import attributes as attr
-from opentelemetry_instrumentation_agentops.threads import (
-    instrument_threads,
-    uninstrument_threads,
-)
+from opentelemetry_instrumentation_agentops._engine import attributes as attr
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+from opentelemetry_instrumentation_agentops._setup import threads
 
 
 @pytest.fixture(params=["no propagation", "ours", "ours and contrib"])
 def propagation(request) -> Iterator[str]:
     if request.param != "no propagation":
-        instrument_threads()
+        threads.instrument("instrument")
     if request.param == "ours and contrib":
         ThreadingInstrumentor().instrument()
     yield request.param
     if request.param == "ours and contrib":
         ThreadingInstrumentor().uninstrument()
-    uninstrument_threads()
+    RUNTIME.patches.release("instrument")
 
 
 def crash_in_own_session(started: list) -> None:

@@ -14,16 +14,37 @@ import pytest
 from opentelemetry import context
 from opentelemetry.instrumentation.threading import ThreadingInstrumentor
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled, suppress_instrumentation
+from wrapt import BoundFunctionWrapper, FunctionWrapper
 
-from opentelemetry_instrumentation_agentops import threads
-from opentelemetry_instrumentation_agentops.threads import (
-    instrument_threads,
-    threads_instrumented,
-    uninstrument_threads,
-)
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+from opentelemetry_instrumentation_agentops._setup import threads
 
 KEY = "agentops-test-key"
-TARGETS = [(owner, name) for owner, name, _ in threads._targets()]
+TARGETS = [(owner, name) for owner, name, _ in threads.targets()]
+
+
+def instrument_threads() -> None:
+    threads.instrument("instrument")
+
+
+def uninstrument_threads() -> None:
+    RUNTIME.patches.release("instrument")
+
+
+def threads_instrumented() -> bool:
+    return threads.instrumented()
+
+
+def layers(owner: type, name: str) -> list[Any]:
+    """The wrapt wrappers on ``owner.name``, outermost first."""
+    found = []
+    item = vars(owner).get(name)
+    while isinstance(item, (FunctionWrapper, BoundFunctionWrapper)):
+        found.append(item)
+        item = item.__wrapped__
+    return found
+
+
 ORIGINALS = {(owner, name): vars(owner)[name] for owner, name in TARGETS}
 TIMER_HAS_START = "start" in vars(threading.Timer)
 
@@ -77,10 +98,10 @@ def in_pool(pool: ThreadPoolExecutor) -> Any:
 
 
 def our_layers(owner: type, name: str) -> list[Any]:
-    return [layer for layer in threads._layers(owner, name) if layer._self_wrapper in _OURS]
+    return [layer for layer in layers(owner, name) if layer._self_wrapper in _OURS]
 
 
-_OURS = {wrapper for _, _, wrapper in threads._targets()}
+_OURS = {wrapper for _, _, wrapper in threads.targets()}
 
 
 def test_thread_runs_in_the_context_of_its_start():
@@ -210,7 +231,7 @@ def test_uninstrumenting_the_threading_instrumentor_leaves_ours_working(setup, m
     ThreadingInstrumentor().uninstrument()
     assert propagates(monkeypatch)
     for owner, name in TARGETS:  # ours alone, directly on the original
-        (layer,) = threads._layers(owner, name)
+        (layer,) = layers(owner, name)
         assert layer.__wrapped__ is ORIGINALS[owner, name]
     uninstrument_threads()
     assert not propagates(monkeypatch)

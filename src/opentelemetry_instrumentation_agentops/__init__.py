@@ -1,67 +1,19 @@
-"""Reliable AI-agent sessions on OpenTelemetry.
+"""Reliable AI-agent sessions on OpenTelemetry, with AgentOps' API.
 
-A session is one agent run, exported as one **root span** held in the
-OpenTelemetry context, so concurrent sessions (threads, asyncio tasks) and
-repeated ones (notebook cells re-run, re-``init``) never trample each other.
-Everything the agent does inside it lands in the session's trace and is
-exported with standard OTLP to any backend (Jaeger, Grafana Tempo, Phoenix).
-
-Usage
------
-
-.. code:: python
-
-    import opentelemetry_instrumentation_agentops as agentops
-
-    agentops.init(auto_start_session=False)   # OTLP/HTTP to localhost:4318 unless
-                                               # a TracerProvider is already set
-    with agentops.start_session(tags=["demo"]) as session:
-        agentops.record(agentops.ActionEvent(action_type="plan"))
-        agentops.record(agentops.LLMEvent(model="gpt-4o", prompt_tokens=12,
-                                          completion_tokens=30))
-    print(session.get_analytics())
-
-Zero code: ``opentelemetry-instrument python agent.py`` loads
-:class:`AgentOpsInstrumentor` through the ``agentops`` entry point; or call
-``AgentOpsInstrumentor().instrument()`` yourself.
-
-Decorators ``record_action``, ``record_tool`` and ``track_agent`` trace sync,
-async, generator and async-generator functions.
-
-AgentOps 0.4 code runs too: ``start_trace``/``end_trace`` (a session is the
-``TraceContext``), ``update_trace_metadata``, ``TraceState`` and the decorators
-``trace``, ``session``, ``agent``, ``tool``, ``workflow``, ``task``,
-``operation``, ``guardrail`` (see ``legacy.py`` and ``entities.py``), as do the
-0.3 extras ``record_function``, ``create_agent`` and ``get_api_key``. With the
-instrumentor active, the real ``agentops`` package is redirected onto this
-engine (see ``compat``). The ``session`` attribute of this package is the 0.4
-decorator; the session engine is the module ``sessions``.
-
-Misuse never raises (one warning through the
-``opentelemetry_instrumentation_agentops`` logger) unless
-strict mode is on (``strict=True`` or ``OTEL_INSTRUMENTATION_AGENTOPS_STRICT``).
-
-API
----
+A session is one agent run, exported as one root span held in the OpenTelemetry
+context, so concurrent and repeated sessions never trample each other; everything the
+agent does inside it lands in its trace. ``init()`` sets up OTLP export when nothing
+else did; ``AgentOpsInstrumentor`` (the ``agentops`` entry point of
+``opentelemetry-instrument``) adds sessions to a pipeline that exists, and redirects an
+installed ``agentops`` package onto this engine. This module only re-exports: the public
+API is what it names.
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .api import (
-    add_tags,
-    end_all_sessions,
-    end_session,
-    get_active_sessions,
-    get_current_session,
-    init,
-    record,
-    set_tags,
-    start_session,
-)
-from .decorators import record_action, record_tool, track_agent
-from .end_state import EndState
-from .entities import (
+from ._api.decorators import record_action, record_tool, track_agent
+from ._api.entities import (
     agent,
     guardrail,
     operation,
@@ -72,16 +24,18 @@ from .entities import (
     track_endpoint,
     workflow,
 )
-from .errors import (
-    AgentOpsError,
-    AmbiguousSessionError,
-    InvalidArgumentError,
-    InvalidEndStateError,
-    NoSessionError,
-    SessionEndedError,
+from ._api.functions import (
+    add_tags,
+    end_all_sessions,
+    end_session,
+    get_active_sessions,
+    get_current_session,
+    init,
+    record,
+    set_tags,
+    start_session,
 )
-from .events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
-from .legacy import (
+from ._api.legacy import (
     ERROR,
     SUCCESS,
     UNSET,
@@ -99,23 +53,33 @@ from .legacy import (
     track_tool,
     update_trace_metadata,
 )
-from .sampling import SessionSampler
-from .sessions import Session
+from ._engine.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
+from ._engine.sampling import SessionSampler
+from ._engine.sessions import Session
+from ._engine.types import (
+    AgentOpsError,
+    AmbiguousSessionError,
+    EndState,
+    InvalidArgumentError,
+    InvalidEndStateError,
+    NoSessionError,
+    SessionEndedError,
+)
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .instrumentor import AgentOpsInstrumentor
+    from ._instrumentor import AgentOpsInstrumentor
 
 
 def __getattr__(name: str) -> Any:
     # AgentOpsInstrumentor loads opentelemetry.instrumentation, wrapt and the agentops redirect:
     # loaded when first asked for (the entry point, an import), not by `import` of the package.
     if name == "AgentOpsInstrumentor":
-        return importlib.import_module(f"{__name__}.instrumentor").AgentOpsInstrumentor
+        return importlib.import_module(f"{__name__}._instrumentor").AgentOpsInstrumentor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [
+__all__ = (
     "ERROR",
     "SUCCESS",
     "UNSET",
@@ -169,4 +133,4 @@ __all__ = [
     "track_tool",
     "update_trace_metadata",
     "workflow",
-]
+)

@@ -8,7 +8,7 @@ import pytest
 
 import opentelemetry_instrumentation_agentops as ours
 from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
-from opentelemetry_instrumentation_agentops.compat import is_redirected
+from opentelemetry_instrumentation_agentops._compat.redirect import is_redirected
 
 from .scripts import run_program
 
@@ -178,3 +178,36 @@ def test_references_taken_before_instrumenting(tmp_path, agentops_line):
         failed = tagged
     assert failed["attributes"]["agentops.session.end_state"] == "Fail"
     assert failed["attributes"]["agentops.session.end_state_reason"] == "reason here"
+
+
+def package_state() -> dict[tuple[str, str], object]:
+    """Every attribute of every loaded agentops module and of the classes the redirect touches."""
+    import sys
+
+    import agentops
+
+    owners: list[tuple[str, object]] = [
+        (name, module) for name, module in sys.modules.items() if name.split(".")[0] == "agentops"
+    ]
+    if hasattr(agentops, "Client"):
+        owners.append(("client class", type(agentops.Client())))
+    for path in ("agentops.sdk.core:TracingCore", "agentops.client.client:Client"):
+        module_name, _, attribute = path.partition(":")
+        module = sys.modules.get(module_name)
+        if module is not None:
+            owners.append((path, getattr(module, attribute)))
+    return {(label, name): value for label, owner in owners for name, value in vars(owner).items()}
+
+
+def test_a_thousand_cycles_leave_the_agentops_package_as_it_was(agentops_line):
+    before = package_state()
+    instrumentor = AgentOpsInstrumentor()
+    for _ in range(1000):
+        instrumentor.instrument()
+        assert is_redirected()
+        instrumentor.uninstrument()
+    after = package_state()
+    changed = sorted(
+        key for key in before.keys() | after.keys() if before.get(key) is not after.get(key)
+    )
+    assert changed == []

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor, compat
-from opentelemetry_instrumentation_agentops.compat import private, v03, v04
+from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
+from opentelemetry_instrumentation_agentops._compat import internals as private
+from opentelemetry_instrumentation_agentops._compat import redirect as compat
+from opentelemetry_instrumentation_agentops._compat import v03, v04
 
 pytestmark = pytest.mark.compat
 COMPAT_DIR = Path(compat.__file__).parent
@@ -17,7 +19,6 @@ COMPAT_DIR = Path(compat.__file__).parent
 @pytest.fixture
 def installed(monkeypatch):
     """Pretend agentops has another version; the version warning may be given again."""
-    monkeypatch.setitem(compat._state, "version_warned", False)
 
     def pretend(version: str) -> None:
         monkeypatch.setattr(compat.metadata, "version", lambda name: version)
@@ -79,18 +80,16 @@ def test_a_release_lacking_an_internal_is_not_redirected(
 
 def test_the_table_of_internals_matches_the_installed_agentops(agentops_line):
     assert private.missing(agentops_line) == []
-    rows = [row for row in private.PRIVATE if row[0] == agentops_line]
-    assert rows and all(row[3] in ("0.3.26", "0.4.21") for row in rows)
-    for _, owner, names, _ in rows:  # every row is in the documented table too
-        assert owner.split(":")[-1].split(".")[-1].rstrip("()") in private.__doc__
-        assert all(f"``{name}``" in private.__doc__ for name in names)
+    rows = [row for row in private.INTERNALS if row.line == agentops_line]
+    assert rows and all(row.read in ("0.3.26", "0.4.21") for row in rows)
+    assert all(row.names and row.why for row in rows)  # every internal says why it is touched
 
 
 def test_frame_inspection_lives_in_one_helper():
     users = {
         path.name
         for path in COMPAT_DIR.glob("*.py")
-        if any(word in path.read_text() for word in ("_getframe", "f_locals"))
+        if any(word in path.read_text() for word in ("currentframe", "_getframe", "f_locals"))
     }
     assert users == {"frames.py"}
     uses = ("frames.caller(", "frames.caller_code(")  # caller_local only reads that frame
@@ -99,6 +98,6 @@ def test_frame_inspection_lives_in_one_helper():
         for path in COMPAT_DIR.glob("*.py")
         if any(use in path.read_text() for use in uses)
     }
-    assert callers == {"v03.py": 1, "tracing.py": 2}
+    assert callers == {"v03.py": 1, "v04_core.py": 2}
     for name, count in callers.items():  # each use commented where it is made
         assert (COMPAT_DIR / name).read_text().count("Frame inspection (frames.py)") >= count

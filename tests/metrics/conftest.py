@@ -8,8 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from opentelemetry_instrumentation_agentops import metrics
-from opentelemetry_instrumentation_agentops.config import settings
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 from .reader import Metrics
 
@@ -18,9 +17,14 @@ from .reader import Metrics
 def recorded() -> Iterator[Metrics]:
     """Sessions record on a fresh SDK MeterProvider, read by an in-memory reader."""
     found = Metrics()
-    metrics.use_meter_provider(found.provider)
+    use_meter_provider(found.provider)
     try:
         yield found
     finally:
-        settings.meter_provider = None
+        use_meter_provider(None)
         found.provider.shutdown()
+
+
+def use_meter_provider(provider: object) -> None:
+    """Record on ``provider``, as ``instrument(meter_provider=...)`` would have it."""
+    RUNTIME.settings.meter_provider = provider

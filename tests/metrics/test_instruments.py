@@ -10,9 +10,10 @@ import pytest
 from opentelemetry.sdk.metrics.export import Histogram, Sum
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import attributes as attr
-from opentelemetry_instrumentation_agentops import metrics
+from opentelemetry_instrumentation_agentops._engine import attributes as attr
+from opentelemetry_instrumentation_agentops._engine import metrics
 
+from .conftest import use_meter_provider
 from .reader import Metrics
 
 END_STATE = attr.SESSION_END_STATE
@@ -196,13 +197,13 @@ def test_without_a_meter_provider_nothing_is_made_or_recorded():
     assert metrics.instruments() is None
     session.end_session()
     assert not session.is_running
-    assert session not in metrics._measured
+    assert session.instruments is None
 
 
 def test_a_session_is_measured_on_the_provider_in_use_when_it_started(recorded):
-    metrics.use_meter_provider(None)
+    use_meter_provider(None)
     before = agentops.start_session()  # no MeterProvider yet: not measured, even at its end
-    metrics.use_meter_provider(recorded.provider)
+    use_meter_provider(recorded.provider)
     after = agentops.start_session()
     before.end_session()
     (point,) = recorded.points(metrics.ACTIVE).values()
@@ -238,7 +239,7 @@ class BrokenInstruments:
 
 @pytest.mark.parametrize("provider", [BrokenMeterProvider(), BrokenInstruments()])
 def test_a_broken_meter_provider_never_breaks_sessions(provider, warnings_log, spans):
-    metrics.use_meter_provider(provider)
+    use_meter_provider(provider)
     try:
         for _ in range(3):
             with agentops.start_session(name="still works") as session:
@@ -246,7 +247,7 @@ def test_a_broken_meter_provider_never_breaks_sessions(provider, warnings_log, s
             assert session.end_state == "Success"
     finally:
         agentops.end_all_sessions()
-        metrics.use_meter_provider(None)
+        use_meter_provider(None)
     assert len(spans.named("session still works")) == 3
     warned = [m for m in warnings_log() if "session metrics are not recorded" in m]
     assert 1 <= len(warned) <= 2  # once per failure kind, not once per session

@@ -16,11 +16,11 @@ from typing import Any
 
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
+from support.runtime import fresh_runtime
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops import api
-from opentelemetry_instrumentation_agentops.config import settings
-from opentelemetry_instrumentation_agentops.content import TRUNCATED
+from opentelemetry_instrumentation_agentops._engine.content import TRUNCATED
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 FULL = os.environ.get("AGENTOPS_RELIABILITY_FULL", "").strip().lower() in {"1", "true", "yes"}
 LOGGER = "opentelemetry_instrumentation_agentops"
@@ -42,7 +42,7 @@ def scale(ci: int, full: int) -> int:
 def text_limit() -> int:
     """The longest text the package may export: the content cap (captured content) or 1024
     (names, reasons, messages), whichever is larger, plus the truncation mark."""
-    return max(settings.content_max_length, 1024) + len(TRUNCATED)
+    return max(RUNTIME.settings.content_max_length, 1024) + len(TRUNCATED)
 
 
 # -- validity of exported spans -------------------------------------------------------
@@ -174,12 +174,9 @@ def reset(exporter_spans: Any) -> None:
     logger = logging.getLogger(LOGGER)
     logger.disabled = True
     try:
-        settings.strict = False
+        RUNTIME.settings.strict = False
         agentops.end_all_sessions()
     finally:
         logger.disabled = False
-    api._auto_session = None
-    settings.chosen.clear()
-    settings.load_env()
-    settings.tracer_provider = None
+    fresh_runtime()
     exporter_spans.clear()

@@ -1,7 +1,7 @@
 """Strict mode: each misuse raises its documented AgentOpsError subclass, with the message
 that default mode logs, and nothing else ever escapes.
 
-``init(strict=True)`` / ``settings.strict`` turn the warnings of design.md section 7 into
+``init(strict=True)`` / ``RUNTIME.settings.strict`` turn the warnings of design.md section 7 into
 exceptions. For every kind of misuse, inputs drawn by Hypothesis are run twice: in default
 mode (the warning is logged, nothing raised) and in strict mode (the error is raised); the
 error's class is the documented one and its message is the warning's. Then the bad-input
@@ -33,8 +33,8 @@ from opentelemetry_instrumentation_agentops import (
     NoSessionError,
     SessionEndedError,
 )
-from opentelemetry_instrumentation_agentops.config import settings
-from opentelemetry_instrumentation_agentops.end_state import parse_end_state
+from opentelemetry_instrumentation_agentops._engine.types import parse_end_state
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 from .checks import LEDGER, LOGGER, assert_valid_export, reset
 from .test_bad_input import FUZZ, SCENARIOS
@@ -147,7 +147,7 @@ MISUSES: dict[str, tuple[type[AgentOpsError], st.SearchStrategy, Callable[[Any],
         InvalidArgumentError,
         st.one_of(TEXT, st.integers(), ODD),
         lambda value: agentops.init(
-            tracer_provider=built(value), auto_start_session=False, strict=settings.strict
+            tracer_provider=built(value), auto_start_session=False, strict=RUNTIME.settings.strict
         ),
     ),
     "end_session(session=) not a session": (
@@ -194,10 +194,10 @@ def test_strict_mode_raises_the_documented_error_with_the_default_mode_message(s
     with _logged() as warnings:
         call(given_input)  # default mode: a warning, no exception
     reset(spans)
-    settings.strict = True
+    RUNTIME.settings.strict = True
     with pytest.raises(AgentOpsError) as raised:
         call(given_input)
-    settings.strict = False
+    RUNTIME.settings.strict = False
 
     assert type(raised.value) is error, raised.value
     message = str(raised.value)
@@ -214,13 +214,13 @@ def test_strict_mode_raises_nothing_but_agentops_errors_and_stays_consistent(
     spans, quiet, scenario, data
 ):
     reset(spans)
-    settings.strict = True
+    RUNTIME.settings.strict = True
     try:
         scenario(data)
     except AgentOpsError:
         LEDGER["strict errors checked"] += 1
     finally:
-        settings.strict = False
+        RUNTIME.settings.strict = False
     running = agentops.get_active_sessions()
     assert all(s.is_running for s in running)
     agentops.end_all_sessions()

@@ -1,0 +1,1 @@
+"""The AgentOps-style API (functions, decorators, 0.4 names), re-exported by the package."""

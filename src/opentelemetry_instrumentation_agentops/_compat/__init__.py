@@ -1,0 +1,1 @@
+"""The redirect of the real ``agentops`` package onto this engine, on top of everything else."""

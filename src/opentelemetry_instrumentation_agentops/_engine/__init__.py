@@ -1,0 +1,1 @@
+"""Sessions, their spans and their totals: what every way into the package shares."""

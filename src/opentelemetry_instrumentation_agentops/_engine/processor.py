@@ -1,0 +1,145 @@
+"""The span processor that folds every span of a session's trace into the session.
+
+Added once to each SDK TracerProvider the package uses. At span start it stamps
+``session.id`` and ``gen_ai.conversation.id`` with the session's id on any span of a
+running session's trace (other instrumentations' spans included), and the agent's
+``gen_ai.agent.id`` / ``gen_ai.agent.name`` on any such span started while an agent runs.
+The session's id wins: a framework's own value, at the start or written later, is kept
+under ``agentops.framework.session.id`` / ``agentops.framework.conversation.id``. At span
+end, other instrumentations' LLM and tool calls are counted (``counting.CallCounter``) and
+their spans with status ERROR are errors; the package's own spans are counted where they
+are made, and take part in the nesting.
+
+A span outside any session pays one dictionary look-up at start and end; a span of a
+session's trace also pays a context read and one entry in the map of open spans. At most
+``MAX_OPEN`` open spans are remembered (spans that never end are forgotten, oldest first).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from types import MappingProxyType
+from typing import Any
+
+from opentelemetry import context
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import StatusCode
+
+from .._runtime.owner import RUNTIME
+from .._runtime.registry import AGENT_KEY
+from . import attributes as attr
+from .conventions import KEYS, call_kind, present
+from .counting import ERROR, CallCounter, span_usage
+
+MAX_OPEN = 1 << 16  # open spans remembered at once, across sessions
+_current = context.get_current
+_IDS = frozenset((attr.SESSION_ID, attr.CONVERSATION_ID))
+_KEPT = MappingProxyType(
+    {
+        attr.SESSION_ID: attr.FRAMEWORK_SESSION_ID,
+        attr.CONVERSATION_ID: attr.FRAMEWORK_CONVERSATION_ID,
+    }
+)
+
+
+def _stamp(attributes: Any, session_id: str) -> dict[str, Any]:
+    """The session's ids for a span that arrived with one of them, its own values kept."""
+    stamp: dict[str, Any] = {attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id}
+    for key, kept in _KEPT.items():
+        own = attributes.get(key)
+        if own is not None and own != session_id:
+            stamp[kept] = own
+    return stamp
+
+
+class _SessionAttributes(BoundedAttributes):
+    """The attributes of a span of a session's trace, once stamped: ``session.id`` and
+    ``gen_ai.conversation.id`` keep the session's id, another value written later goes under
+    ``agentops.framework.*``. OpenInference's tracers write their attributes again right
+    after the span started, so stamping at the start alone would not hold.
+
+    The SDK writes every attribute through ``__setitem__`` (``set_attribute``) or
+    ``_set_items`` (``set_attributes``, SDK 1.39 and later); the class of the span's own
+    ``BoundedAttributes`` is swapped for this one, nothing is copied.
+    """
+
+    __slots__ = ()
+
+    def _kept(self, key: str, value: Any) -> str:
+        current = self._dict.get(key)
+        return key if current is None or current == value else _KEPT[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(self._kept(key, value) if key in _KEPT else key, value)
+
+    def _set_items(self, attributes: Any) -> None:
+        if not _IDS.isdisjoint(attributes):
+            attributes = {(self._kept(k, v) if k in _KEPT else k): v for k, v in attributes.items()}
+        super()._set_items(attributes)
+
+
+def _guard(span: Any) -> None:
+    """Keep the session's ids on ``span`` whatever is written later (an SDK span only)."""
+    attributes = getattr(span, "_attributes", None)
+    if type(attributes) is BoundedAttributes:
+        # Another layout (a later SDK): the ids stamped at the start stay all the same.
+        with contextlib.suppress(TypeError):
+            attributes.__class__ = _SessionAttributes
+
+
+class SessionSpanProcessor(SpanProcessor):
+    def __init__(self) -> None:
+        self._open: dict[int, Any] = {}  # span id -> the open span, spans of sessions' traces
+        self._counter = CallCounter(self._open)
+        self._lock = threading.Lock()  # taken for LLM and tool spans only
+
+    def on_start(self, span: Span, parent_context: Any = None) -> None:
+        span_context = span.context
+        session = RUNTIME.sessions.by_trace.get(span_context.trace_id)
+        if session is None:  # most spans of most programs
+            return
+        attributes: Any = span.attributes
+        session_id = session.session_id
+        if _IDS.isdisjoint(attributes):  # most spans
+            span.set_attributes({attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id})
+        else:  # the session's id wins; a framework's own is kept beside it
+            span.set_attributes(_stamp(attributes, session_id))
+        _guard(span)
+        agent: Any = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
+        if agent is not None and attr.AGENT_ID not in attributes:
+            span.set_attributes({attr.AGENT_ID: agent[0], attr.AGENT_NAME: agent[1]})
+        opened = self._open
+        opened[span_context.span_id] = span
+        if len(opened) > MAX_OPEN:  # spans that never ended: forget the oldest
+            opened.pop(next(iter(opened)), None)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        span_context = span.context
+        if self._open:
+            self._open.pop(span_context.span_id, None)
+        session = RUNTIME.sessions.by_trace.get(span_context.trace_id)
+        if session is None:  # most spans of most programs: no property read beyond this
+            return
+        scope = span.instrumentation_scope
+        ours = scope is not None and scope.name == attr.TRACER_NAME
+        attributes: Any = span.attributes
+        if not KEYS.isdisjoint(attributes):
+            found = present(attributes)
+            kind = call_kind(found)
+            if kind is not None:
+                with self._lock:
+                    self._counter.span_ended(span, kind, span_usage(found), ours, session.totals)
+        if not ours and span.status.status_code is StatusCode.ERROR:
+            session.totals.count(ERROR)
+
+
+def attach_processor(provider: Any) -> None:
+    """Add the processor to an SDK provider, once per provider."""
+    add = getattr(provider, "add_span_processor", None)
+    processed = RUNTIME.processed
+    if add is None or provider in processed:
+        return
+    processed.add(provider)
+    add(SessionSpanProcessor())

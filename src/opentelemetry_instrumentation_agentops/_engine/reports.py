@@ -1,0 +1,121 @@
+"""What the package says when a session ends: its summary line, and what it may have missed.
+
+The summary is one INFO line (``OTEL_INSTRUMENTATION_AGENTOPS_SESSION_SUMMARY=false``
+turns it off), as AgentOps users are used to::
+
+    Session support bob ended Success | Duration: 0.3s | LLM calls: 2 | Tool calls: 1 |
+    Actions: 2 | Errors: 0 | Tokens: 57 in, 49 out | Cost: $0.00 | trace_id=ec71d16b...
+
+A session that ends while the provider in use exports nothing (no ``init()``, no
+``opentelemetry-instrument``) logs one warning per process; switching the package off on
+purpose (``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=agentops``, ``OTEL_SDK_DISABLED=true``) does not.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from opentelemetry import trace
+
+from .._runtime.owner import RUNTIME
+from .._runtime.settings import env_flag, logger
+from .instrumentations import LIBRARIES, is_instrumented
+from .tracer import current_provider
+from .types import SessionLike
+
+_NO_OP_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+NOT_EXPORTED = "no provider"  # the keys of the once-per-process warnings
+NO_LLM_CALL = "no LLM call"
+
+
+def format_duration(seconds: float) -> str:
+    """AgentOps' duration text: ``2.3s``, ``1m 2.3s``, ``1h 1m 2.3s``."""
+    if 0 < seconds < 60:  # most sessions: what the general case below gives, in one step
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(max(seconds, 0.0), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    parts = [f"{hours}h"] if hours else []
+    if minutes:
+        parts.append(f"{minutes}m")
+    parts.append(f"{secs:.1f}s")
+    return " ".join(parts)
+
+
+def session_ended(session: SessionLike) -> None:
+    """Everything said when a session ends: its summary line, then what it may have missed."""
+    log_session(session)
+    warn_if_not_exported(session)
+    hint_if_no_llm_call(session)
+
+
+def log_session(session: SessionLike) -> None:
+    """The summary line of an ended session."""
+    if not RUNTIME.settings.log_summary or not logger.isEnabledFor(logging.INFO):
+        return
+    analytics = session.get_analytics()
+    totals = session.totals
+    logger.info(
+        "Session %s ended %s | Duration: %s | LLM calls: %d | Tool calls: %d | Actions: %d | "
+        "Errors: %d | Tokens: %d in, %d out | Cost: $%s | trace_id=%032x",
+        session.name or session.session_id,
+        session.end_state,
+        analytics["Duration"],
+        analytics["LLM calls"],
+        analytics["Tool calls"],
+        analytics["Actions"],
+        analytics["Errors"],
+        totals.input_tokens,
+        totals.output_tokens,
+        analytics["Cost"],
+        session.trace_id,
+    )
+
+
+def exports_nothing(provider: Any) -> bool:
+    """Whether ``provider`` is the API's no-op (or the proxy with nothing behind it)."""
+    return isinstance(provider, _NO_OP_PROVIDERS)
+
+
+def warn_if_not_exported(session: SessionLike) -> None:
+    """The once-per-process warning when nothing is exported."""
+    # The provider check first: it is the cheap one, and it answers for most sessions.
+    if not exports_nothing(current_provider()) or NOT_EXPORTED in RUNTIME.warned:
+        return
+    if RUNTIME.settings.disabled or env_flag("OTEL_SDK_DISABLED"):
+        return
+    RUNTIME.warned.add(NOT_EXPORTED)
+    logger.warning(
+        "Session %s ended, but no TracerProvider is configured, so nothing is exported. "
+        "Call init() before the session starts (it sets up OTLP export), run the program "
+        "under opentelemetry-instrument, or set an SDK TracerProvider "
+        "(trace.set_tracer_provider) and pass it to AgentOpsInstrumentor().instrument().",
+        session.name or session.session_id,
+    )
+
+
+def hint_if_no_llm_call(session: SessionLike) -> None:
+    """One hint per process when LLM calls may have gone unrecorded."""
+    if session.totals.llm_calls or NO_LLM_CALL in RUNTIME.warned or not RUNTIME.llm_calls.wanted:
+        return
+    for library, (module, extra) in LIBRARIES.items():
+        # is_instrumented() is cheap: its instrumentor classes are loaded once each.
+        if module not in sys.modules or is_instrumented(library):
+            continue
+        RUNTIME.warned.add(NO_LLM_CALL)
+        install = (
+            f"pip install 'opentelemetry-instrumentation-agentops[{extra}]'"
+            if extra
+            else f"install an OpenTelemetry instrumentation of {library}"
+        )
+        logger.warning(
+            "Session %s recorded no LLM call, and %s is imported with no OpenTelemetry "
+            "instrumentation of it active: its calls are not traced. To record them, %s "
+            "and call init() (or instrument %s yourself).",
+            session.name or session.session_id,
+            module,
+            install,
+            library,
+        )
+        return

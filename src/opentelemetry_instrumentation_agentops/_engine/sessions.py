@@ -1,0 +1,347 @@
+"""Sessions: one root span each, made current through the OpenTelemetry context.
+
+A session is never held in a module global. ``start()`` puts it in the
+caller's OTel context (a contextvar), so threads and asyncio tasks each see
+their own; the runtime's registry only answers "which
+sessions are still running" and "which session owns this trace". No context
+token is ever stored: making a session current and restoring the previous
+context are plain ``attach`` calls, so ending a session from any thread or task
+can never log "Failed to detach context".
+
+A session is a *run*: one trace. Several runs may share one ``session_id`` (a
+conversation served turn by turn); each has its own end
+state and totals, and the registry tells them apart by trace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from opentelemetry import context, trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, Status, StatusCode
+
+from .._runtime.owner import RUNTIME
+from .._runtime.registry import SESSION_KEY
+from .._runtime.settings import logger
+from . import attributes as attr
+from . import exits, metrics, reports, snapshots
+from .content import attribute_value, normalize_tags, safe_str, user_attributes
+from .counting import ERROR, Totals
+from .event_spans import record_event
+from .propagation import continuation, uuid_text
+from .tracer import mark_error, record_exception, start_root_span
+from .types import (
+    EndState,
+    InvalidArgumentError,
+    InvalidEndStateError,
+    SessionEndedError,
+    parse_end_state,
+    report,
+)
+
+MAX_TAGS = 100  # tags of one session: the attribute stays bounded
+MAX_SESSION_ID = 256  # characters of a session id given to start()
+_STATUS_OK = Status(StatusCode.OK)  # immutable: one for every session that ends Success
+
+
+class Session:
+    """One agent run: a root span, its tags, its end state and its totals."""
+
+    __slots__ = (
+        "__weakref__",
+        "_end_ns",
+        "_previous_context",
+        "_start_ns",
+        "context",
+        "end_state",
+        "end_state_reason",
+        "ended",
+        "instruments",
+        "name",
+        "session_id",
+        "span",
+        "tags",
+        "totals",
+        "trace_id",
+    )
+
+    def __init__(
+        self,
+        span: trace.Span,
+        trace_id: int,
+        session_id: str,
+        tags: list[str],
+        name: str | None,
+        previous_context: Context,
+    ) -> None:
+        self.span = span
+        self.trace_id = trace_id
+        self.session_id = session_id
+        self.tags = tags
+        self.name = name
+        self.end_state: str | None = None
+        self.end_state_reason: str | None = None
+        self.ended = False
+        self.totals = Totals()
+        self.instruments: Any = None  # the metric instruments it is measured on, if any
+        self.context = context.set_value(
+            SESSION_KEY, self, trace.set_span_in_context(span, previous_context)
+        )
+        self._previous_context = previous_context
+        self._start_ns = time.time_ns()
+        self._end_ns: int | None = None
+
+    def __repr__(self) -> str:
+        state = "running" if not self.ended else f"ended {self.end_state}"
+        return f"<Session {self.session_id} {state}>"
+
+    @property
+    def is_running(self) -> bool:
+        return not self.ended
+
+    @property
+    def traceparent(self) -> str:
+        """W3C ``traceparent`` of the root span, to continue the session elsewhere."""
+        span_context = self.span.get_span_context()
+        flags = int(span_context.trace_flags) if span_context.is_valid else 1
+        return f"00-{self.trace_id:032x}-{span_context.span_id:016x}-{flags:02x}"
+
+    @property
+    def duration_seconds(self) -> float:
+        """Seconds from the start to the end, or to now while the session runs."""
+        return ((self._end_ns or time.time_ns()) - self._start_ns) / 1e9
+
+    def record(self, event: Any) -> None:
+        """Record an event (``ActionEvent``, ``LLMEvent``, ...) in this session."""
+        if self.ended:
+            report(
+                SessionEndedError,
+                f"Recording into session {self.session_id}, which has already ended; the "
+                "event is exported in its trace but not counted. Start a new session for it.",
+            )
+        record_event(event, self)
+
+    def end_session(
+        self,
+        end_state: Any = EndState.SUCCESS,
+        end_state_reason: str | None = None,
+        **legacy: Any,
+    ) -> dict[str, Any] | None:
+        """End the session; returns its analytics."""
+        return self.end(end_state, end_state_reason, legacy=legacy)
+
+    def add_tags(self, tags: Any) -> None:
+        self._retag(self.tags + [t for t in normalize_tags(tags) if t not in self.tags])
+
+    def set_tags(self, tags: Any) -> None:
+        self._retag(normalize_tags(tags))
+
+    def get_analytics(self) -> dict[str, Any]:
+        """AgentOps' summary keys: LLM calls, Tool calls, Actions, Errors, Duration, Cost."""
+        totals = self.totals
+        return {
+            "LLM calls": totals.llm_calls,
+            "Tool calls": totals.tool_calls,
+            "Actions": totals.actions,
+            "Errors": totals.errors,
+            "Duration": reports.format_duration(self.duration_seconds),
+            "Cost": f"{totals.cost:.6f}" if totals.cost else "0.00",
+        }
+
+    @contextlib.contextmanager
+    def activate(self) -> Iterator[Session]:
+        """Make this session current in the block, without ending it."""
+        previous = context.get_current()
+        context.attach(context.set_value(SESSION_KEY, self, self.context))
+        try:
+            yield self
+        finally:
+            if context.get_value(SESSION_KEY) is self:
+                context.attach(previous)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if not self.ended:
+            self.finish(exc)
+
+    def finish(self, exception: BaseException | None = None) -> dict[str, Any]:
+        """End the session as the code it wrapped ended (a ``with`` block, a decorated call).
+
+        Success when it returned; Fail, with the exception recorded and counted, when it
+        raised an ``Exception``; Indeterminate when a ``BaseException`` that is no error
+        (asyncio cancellation, ``KeyboardInterrupt``, ``SystemExit``, ``GeneratorExit``)
+        left it, with a reason naming it.
+        """
+        if exception is None:
+            return self.end(EndState.SUCCESS)
+        kind = type(exception).__name__
+        if isinstance(exception, Exception):
+            return self.end(EndState.FAIL, f"{kind}: {safe_str(exception)}", exception=exception)
+        return self.end(EndState.INDETERMINATE, f"interrupted by {kind}")
+
+    def end(
+        self,
+        end_state: Any,
+        reason: Any = None,
+        exception: BaseException | None = None,
+        legacy: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """End the root span with its end state and totals (never blocks on export).
+
+        Every way of ending a session comes here. ``exception``, when given, is
+        recorded on the root and counted as one of the session's errors.
+        """
+        state = end_state if type(end_state) is EndState else parse_end_state(end_state)
+        reason = None if reason is None else safe_str(reason)
+        if state is None:
+            report(
+                InvalidEndStateError,
+                f"Unknown end state {safe_str(end_state, 200)!r}; use 'Success', 'Fail' or "
+                "'Indeterminate' (EndState). The session ends Indeterminate.",
+            )
+            given = f"end state {safe_str(end_state, 200)!r}"
+            state, reason = EndState.INDETERMINATE, f"{given}: {reason}" if reason else given
+        if self.ended or not RUNTIME.sessions.unregister(
+            self
+        ):  # once, even from two threads at once
+            report(
+                SessionEndedError,
+                f"Session {self.session_id} was already ended ({self.end_state}); "
+                "end each session once.",
+            )
+            return self.get_analytics()
+        self.ended = True
+        self._end_ns = time.time_ns()
+        self.end_state, self.end_state_reason = state.value, reason
+        if exception is not None:
+            self.totals.count(ERROR, exception=exception)
+        self._write_end(state, reason, exception, legacy)
+        self._leave()
+        metrics.session_ended(self)
+        reports.session_ended(self)
+        for hook in RUNTIME.end_hooks:  # layers above (the agentops redirect)
+            try:
+                hook(self)
+            except Exception:  # telemetry never breaks the application
+                logger.debug("a session-end hook failed", exc_info=True)
+        return self.get_analytics()
+
+    def _write_end(
+        self,
+        state: EndState,
+        reason: str | None,
+        exception: BaseException | None,
+        legacy: dict[str, Any] | None,
+    ) -> None:
+        span = self.span
+        end_attributes = self.totals.as_attributes()
+        end_attributes[attr.SESSION_END_STATE] = self.end_state
+        if reason is not None:
+            end_attributes[attr.SESSION_END_STATE_REASON] = reason
+        if legacy:
+            for key, value in legacy.items():
+                if value is not None:
+                    end_attributes[attr.LEGACY_PREFIX + safe_str(key, 100)] = attribute_value(value)
+        span.set_attributes(end_attributes)
+        if state is EndState.SUCCESS:
+            span.set_status(_STATUS_OK)
+        elif state is EndState.FAIL:
+            if exception is None:
+                span.set_status(Status(StatusCode.ERROR, reason))
+            else:
+                mark_error(span, exception, reason)
+        elif exception is not None:
+            record_exception(span, exception)
+        span.end(self._end_ns)
+
+    def _leave(self) -> None:
+        """Restore what was current before, if the caller's context still holds us."""
+        if context.get_value(SESSION_KEY) is self:
+            context.attach(_live(self._previous_context))
+
+    def _retag(self, tags: list[str]) -> None:
+        if self.ended:
+            report(SessionEndedError, f"Session {self.session_id} has ended; tags not changed.")
+            return
+        self.tags = tags[:MAX_TAGS]
+        self.span.set_attribute(attr.SESSION_TAGS, self.tags)
+
+
+def _live(ctx: Context) -> Context:
+    """``ctx``, or the nearest earlier context whose session still runs."""
+    session: Any = ctx.get(SESSION_KEY)
+    while session is not None and session.ended:
+        ctx = session._previous_context
+        session = ctx.get(SESSION_KEY)
+    return ctx
+
+
+def start(
+    tags: Any = None,
+    inherited_session_id: Any = None,
+    *,
+    name: Any = None,
+    attributes: Any = None,
+    session_id: Any = None,
+    cls: type[Session] = Session,
+) -> Session:
+    """Start a session (a new root span) and make it current in the caller's context.
+
+    ``session_id`` starts a run of that conversation on a fresh trace;
+    ``inherited_session_id`` continues an earlier session's own trace. ``cls`` is
+    the class of the session made (the API's adds AgentOps' methods).
+    """
+    tag_list = normalize_tags(tags, MAX_TAGS)
+    if RUNTIME.settings.default_tags:
+        tag_list += [t for t in RUNTIME.settings.default_tags if t not in tag_list]
+        del tag_list[MAX_TAGS:]
+    name = None if name is None else safe_str(name, 200)
+    given_id = _valid_session_id(session_id)
+    trace_id, parent = (
+        (0, None) if inherited_session_id is None else continuation(inherited_session_id)
+    )
+    previous = context.get_current()
+    current = trace.get_current_span(previous).get_span_context()
+    links = [Link(current)] if current.is_valid else None
+    start_attributes: dict[str, Any] = {} if attributes is None else user_attributes(attributes)
+    if given_id is not None:  # known before the span exists: samplers see it
+        start_attributes[attr.SESSION_ID] = start_attributes[attr.CONVERSATION_ID] = given_id
+    if tag_list:
+        start_attributes[attr.SESSION_TAGS] = tag_list
+    if name:
+        start_attributes[attr.SESSION_NAME] = name
+    span_name = f"session {name}" if name else "session"
+    span = start_root_span(span_name, start_attributes, links, trace_id, parent)
+    # A provider that makes no ids (the API's no-op) still gives each session its own.
+    trace_id = span.get_span_context().trace_id or trace_id or random.getrandbits(128) or 1
+    if given_id is None:  # the session's id is its trace's, known once the span has one
+        given_id = uuid_text(trace_id)
+        span.set_attributes({attr.SESSION_ID: given_id, attr.CONVERSATION_ID: given_id})
+    session = cls(span, trace_id, given_id, tag_list, name, previous)
+    RUNTIME.sessions.register(session)
+    context.attach(session.context)
+    exits.arm_for_provider()
+    metrics.session_started(session)
+    snapshots.watch(session)
+    return session
+
+
+def _valid_session_id(value: Any) -> str | None:
+    """``value`` when it is a usable session id: a non-empty str of at most 256 characters."""
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value.strip()) > 0 and len(value) <= MAX_SESSION_ID:
+        return safe_str(value, MAX_SESSION_ID)
+    report(
+        InvalidArgumentError,
+        f"session_id must be a non-empty string of at most {MAX_SESSION_ID} characters, got "
+        f"{safe_str(value, 100)!r}; the session got a generated id instead.",
+    )
+    return None

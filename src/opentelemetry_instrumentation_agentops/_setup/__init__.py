@@ -1,0 +1,1 @@
+"""What ``init()`` and ``instrument()`` change in the process, each step with its undo."""
