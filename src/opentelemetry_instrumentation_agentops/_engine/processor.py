@@ -5,10 +5,10 @@ Added once to each SDK TracerProvider the package uses. At span start it stamps
 running session's trace (other instrumentations' spans included), and the agent's
 ``gen_ai.agent.id`` / ``gen_ai.agent.name`` on any such span started while an agent runs.
 The session's id wins: a framework's own value, at the start or written later, is kept
-under ``agentops.framework.session.id`` / ``agentops.framework.conversation.id``. At span
-end, other instrumentations' LLM and tool calls are counted (``counting.CallCounter``) and
-their spans with status ERROR are errors; the package's own spans are counted where they
-are made, and take part in the nesting.
+under ``agentops.framework.session.id`` / ``agentops.framework.conversation.id``
+(``ids.py``). At span end, other instrumentations' LLM and tool calls are counted
+(``counting.CallCounter``) and their spans with status ERROR are errors; the package's own
+spans are counted where they are made, and take part in the nesting.
 
 A span outside any session pays one dictionary look-up at start and end; a span of a
 session's trace also pays a context read and one entry in the map of open spans. At most
@@ -17,13 +17,10 @@ session's trace also pays a context read and one entry in the map of open spans.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from types import MappingProxyType
 from typing import Any
 
 from opentelemetry import context
-from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
@@ -32,61 +29,10 @@ from .._runtime.registry import AGENT_KEY
 from . import attributes as attr
 from .conventions import KEYS, call_kind, present
 from .counting import ERROR, CallCounter, span_usage
+from .ids import stamp
 
 MAX_OPEN = 1 << 16  # open spans remembered at once, across sessions
 _current = context.get_current
-_IDS = frozenset((attr.SESSION_ID, attr.CONVERSATION_ID))
-_KEPT = MappingProxyType(
-    {
-        attr.SESSION_ID: attr.FRAMEWORK_SESSION_ID,
-        attr.CONVERSATION_ID: attr.FRAMEWORK_CONVERSATION_ID,
-    }
-)
-
-
-def _stamp(attributes: Any, session_id: str) -> dict[str, Any]:
-    """The session's ids for a span that arrived with one of them, its own values kept."""
-    stamp: dict[str, Any] = {attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id}
-    for key, kept in _KEPT.items():
-        own = attributes.get(key)
-        if own is not None and own != session_id:
-            stamp[kept] = own
-    return stamp
-
-
-class _SessionAttributes(BoundedAttributes):
-    """The attributes of a span of a session's trace, once stamped: ``session.id`` and
-    ``gen_ai.conversation.id`` keep the session's id, another value written later goes under
-    ``agentops.framework.*``. OpenInference's tracers write their attributes again right
-    after the span started, so stamping at the start alone would not hold.
-
-    The SDK writes every attribute through ``__setitem__`` (``set_attribute``) or
-    ``_set_items`` (``set_attributes``, SDK 1.39 and later); the class of the span's own
-    ``BoundedAttributes`` is swapped for this one, nothing is copied.
-    """
-
-    __slots__ = ()
-
-    def _kept(self, key: str, value: Any) -> str:
-        current = self._dict.get(key)
-        return key if current is None or current == value else _KEPT[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(self._kept(key, value) if key in _KEPT else key, value)
-
-    def _set_items(self, attributes: Any) -> None:
-        if not _IDS.isdisjoint(attributes):
-            attributes = {(self._kept(k, v) if k in _KEPT else k): v for k, v in attributes.items()}
-        super()._set_items(attributes)
-
-
-def _guard(span: Any) -> None:
-    """Keep the session's ids on ``span`` whatever is written later (an SDK span only)."""
-    attributes = getattr(span, "_attributes", None)
-    if type(attributes) is BoundedAttributes:
-        # Another layout (a later SDK): the ids stamped at the start stay all the same.
-        with contextlib.suppress(TypeError):
-            attributes.__class__ = _SessionAttributes
 
 
 class SessionSpanProcessor(SpanProcessor):
@@ -101,15 +47,11 @@ class SessionSpanProcessor(SpanProcessor):
         if session is None:  # most spans of most programs
             return
         attributes: Any = span.attributes
-        session_id = session.session_id
-        if _IDS.isdisjoint(attributes):  # most spans
-            span.set_attributes({attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id})
-        else:  # the session's id wins; a framework's own is kept beside it
-            span.set_attributes(_stamp(attributes, session_id))
-        _guard(span)
+        written = stamp(session.session_id, attributes)
         agent: Any = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
         if agent is not None and attr.AGENT_ID not in attributes:
-            span.set_attributes({attr.AGENT_ID: agent[0], attr.AGENT_NAME: agent[1]})
+            written[attr.AGENT_ID], written[attr.AGENT_NAME] = agent
+        span.set_attributes(written)  # one write: the SDK validates and locks per call
         opened = self._open
         opened[span_context.span_id] = span
         if len(opened) > MAX_OPEN:  # spans that never ended: forget the oldest

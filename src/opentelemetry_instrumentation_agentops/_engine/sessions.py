@@ -29,7 +29,7 @@ from .._runtime.owner import RUNTIME
 from .._runtime.registry import SESSION_KEY
 from .._runtime.settings import logger
 from . import attributes as attr
-from . import exits, metrics, reports, snapshots
+from . import exits, ids, metrics, reports, snapshots
 from .content import attribute_value, normalize_tags, safe_str, user_attributes
 from .counting import ERROR, Totals
 from .event_spans import record_event
@@ -328,6 +328,7 @@ def start(
     RUNTIME.sessions.register(session)
     context.attach(session.context)
     exits.arm_for_provider()
+    ids.hold()
     metrics.session_started(session)
     snapshots.watch(session)
     return session
