@@ -310,34 +310,3 @@ def test_a_client_call_covers_no_framework_call_of_another_model_nor_one_started
         end_call(later, OPENINFERENCE, (3, 3))
 
     assert in_session(body) == (3, 0, 6, 6)
-
-
-def test_the_session_id_wins_and_a_framework_s_own_is_kept(spans):
-    """OpenInference's agno tracer writes agno's run session into ``session.id``."""
-    agno = trace.get_tracer("openinference.instrumentation.agno")
-    own = {"session.id": "agno-run-1", "gen_ai.conversation.id": "thread-7"}
-    with agentops.start_session(name="agno") as session:
-        agno.start_span("Agent.arun", attributes={**own, "openinference.span.kind": "AGENT"}).end()
-        agno.start_span("same", attributes={"session.id": session.session_id}).end()
-        agno.start_span("plain").end()
-        # OpenInference's tracers write a span's attributes again right after its start.
-        later = agno.start_span("later")
-        later.set_attribute("session.id", "agno-run-2")
-        later.set_attributes(
-            {"gen_ai.conversation.id": "thread-8", "openinference.span.kind": "LLM"}
-        )
-        later.end()
-    ids = {s.attributes["session.id"] for s in spans.of_trace(session.trace_id)}
-    assert ids == {session.session_id}
-    conversations = {
-        s.attributes["gen_ai.conversation.id"] for s in spans.of_trace(session.trace_id)
-    }
-    assert conversations == {session.session_id}
-    run = spans.one("Agent.arun").attributes
-    assert run["agentops.framework.session.id"] == "agno-run-1"
-    assert run["agentops.framework.conversation.id"] == "thread-7"
-    assert spans.one("later").attributes["agentops.framework.session.id"] == "agno-run-2"
-    assert spans.one("later").attributes["agentops.framework.conversation.id"] == "thread-8"
-    assert spans.one("later").attributes["openinference.span.kind"] == "LLM"
-    for name in ("same", "plain"):
-        assert "agentops.framework.session.id" not in spans.one(name).attributes
