@@ -155,7 +155,7 @@ _ANSWERED_KEYS = frozenset(
     key for key in _ANSWERED + _USAGE_KEYS[0] + _USAGE_KEYS[1] if not key.endswith(".")
 )
 _ANSWERED_PREFIXES = tuple(key for key in _ANSWERED if key.endswith("."))
-_MODEL_KEYS = tuple(row.key for row in TABLE if row.kind == MODEL)
+_MODEL_KEYS = frozenset(row.key for row in TABLE if row.kind == MODEL)
 _NO_MODELS: frozenset[str] = frozenset()
 
 
@@ -218,7 +218,8 @@ def answered(attributes: Mapping[str, Any]) -> bool:
 
 def models(attributes: Mapping[str, Any]) -> frozenset[str]:
     """The model names a span carries, lower case, without a ``provider/`` prefix."""
-    found = [attributes.get(key) for key in _MODEL_KEYS]
+    # One pass over the span's keys, as in present(): a missing key costs an SDK span a KeyError.
+    found = [attributes[key] for key in _MODEL_KEYS.intersection(attributes)]
     names = [v.rsplit("/", 1)[-1].lower() for v in found if isinstance(v, str) and v]
     return frozenset(names) if names else _NO_MODELS
 
