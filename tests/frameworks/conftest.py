@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from opentelemetry import trace
 from support.tiers import outside_the_run
 
 from examples.fake_openai import FakeOpenAIServer
@@ -23,6 +24,15 @@ HERE = Path(__file__).resolve().parent
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     return outside_the_run(collection_path, config, HERE, "AGENTOPS_FRAMEWORKS")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def tracers_follow_each_test() -> Iterator[None]:
+    """Frameworks keep their first tracer: it follows each test's provider (support/runtime.py)."""
+    provider = trace.get_tracer_provider()
+    provider.follow = True  # type: ignore[attr-defined]
+    yield
+    provider.follow = False  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -20,10 +20,17 @@ from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME, Runti
 
 
 class PerTestTracerProvider(trace.TracerProvider):
-    """The process's global TracerProvider in the tests: the current test's SDK provider."""
+    """The process's global TracerProvider in the tests: the current test's SDK provider.
+
+    With ``follow`` set (the framework tier), ``get_tracer()`` answers a ``FollowingTracer``:
+    frameworks keep the tracer they got first (strands-agents' tracer, OpenLLMetry's
+    LangChain callback handler), which would otherwise stay on the first test's provider,
+    shut down, its spans exported nowhere and counted by another processor.
+    """
 
     def __init__(self) -> None:
         self.current, self.exporter = self.fresh()
+        self.follow = False
 
     @staticmethod
     def fresh() -> tuple[TracerProvider, InMemorySpanExporter]:
@@ -38,6 +45,8 @@ class PerTestTracerProvider(trace.TracerProvider):
         self.current, self.exporter = self.fresh()
 
     def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        if self.follow:
+            return FollowingTracer(self, args, kwargs)
         return self.current.get_tracer(*args, **kwargs)
 
     def add_span_processor(self, processor: Any) -> None:
@@ -48,6 +57,22 @@ class PerTestTracerProvider(trace.TracerProvider):
 
     def shutdown(self) -> None:
         self.current.shutdown()
+
+
+class FollowingTracer(trace.Tracer):
+    """A tracer kept across tests that is, at each call, the current test's provider's."""
+
+    def __init__(self, provider: PerTestTracerProvider, args: tuple, kwargs: dict) -> None:
+        self.provider, self.args, self.kwargs = provider, args, kwargs
+
+    def now(self) -> trace.Tracer:
+        return self.provider.current.get_tracer(*self.args, **self.kwargs)
+
+    def start_span(self, *args: Any, **kwargs: Any) -> trace.Span:
+        return self.now().start_span(*args, **kwargs)
+
+    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self.now().start_as_current_span(*args, **kwargs)
 
 
 def fresh_runtime() -> Runtime:
