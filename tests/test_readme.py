@@ -28,12 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import docutils.core as docutils_core  # the `test` extra (scripts/lowest.sh leaves this file out)
 import pytest
 from support.network import free_port, otlp_collector, otlp_spans
-
-# docutils and opentelemetry-distro come with the `test` extra; scripts/lowest.sh runs the core
-# tests with `test-core` only, where this module has nothing to run with.
-docutils_core = pytest.importorskip("docutils.core", reason="needs the test extra (docutils)")
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.rst"

@@ -5,7 +5,9 @@ the OTel context into threads and thread pools, installs the exit and SIGTERM
 handling, redirects the ``agentops`` package onto this engine when it is installed,
 and, with ``auto_start_session`` (or ``OTEL_INSTRUMENTATION_AGENTOPS_AUTO_START_SESSION``),
 starts one session for the whole process, named after the script and ended at exit:
-Success, or Fail on an uncaught exception or a non-zero ``sys.exit``. Everything it
+Success, or Fail on an uncaught exception or a non-zero ``sys.exit``. With
+``propagate_session`` (or ``OTEL_INSTRUMENTATION_AGENTOPS_BAGGAGE``), sessions cross
+services in W3C baggage (``_engine/baggage.py``). Everything it
 installs is held by ``"instrument"`` in the runtime, so ``uninstrument()`` undoes it
 all, ends that session, and leaves what ``init()`` chose in place.
 """
@@ -52,6 +54,7 @@ class AgentOpsInstrumentor(BaseInstrumentor):
         meter_provider: Any = None,
         capture_content: bool | None = None,
         auto_start_session: bool | None = None,
+        propagate_session: bool | None = None,
         **_: Any,
     ) -> None:
         RUNTIME.settings.choose(
@@ -59,6 +62,7 @@ class AgentOpsInstrumentor(BaseInstrumentor):
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
             capture_content=None if capture_content is None else bool(capture_content),
+            propagate_session=None if propagate_session is None else bool(propagate_session),
         )
         # Each part on its own: a broken provider or a failing patch disables that part only.
         _guarded("add the session span processor", lambda: attach_processor(current_provider()))
