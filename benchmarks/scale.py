@@ -199,7 +199,7 @@ def _held_by_scheduler(snapshots: Any) -> int:
     with snapshots.condition:
         heap = list(snapshots.heap)
     return sys.getsizeof(snapshots.heap) + sum(
-        sys.getsizeof(entry) + sum(sys.getsizeof(item) for item in entry) for entry in heap
+        sys.getsizeof(entry) + sys.getsizeof(entry.due) + sys.getsizeof(entry.gap) for entry in heap
     )
 
 

@@ -36,6 +36,8 @@ ROWS_16 = (
     "`OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL=0`",
     "`OTEL_INSTRUMENTATION_AGENTOPS_METRICS=false`",
     "metrics on, an SDK MeterProvider",
+    "`logger.info(...)` through the OpenTelemetry logging handler, in a session",
+    "off switch: the same without the record factory `instrument()` installs",
     "a request whose baggage names another service's session",
     "its id put in the context's baggage",
     "`import opentelemetry_instrumentation_agentops` | `import opentelemetry.sdk.trace`",

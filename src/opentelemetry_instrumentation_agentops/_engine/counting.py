@@ -3,8 +3,9 @@
 Everything that counts (an event recorded, a decorated call, a session failing, another
 instrumentation's span) calls ``Totals.count(kind, ...)``; ``Totals.take_back`` undoes one
 count (a framework's LLM call counted on its own, then found covered by a client call).
-Token counts saturate at the largest OTLP integer, invalid counts and costs are never added,
-and an exception is an error once per session however many places report it.
+Token counts saturate at the largest OTLP integer; invalid counts and costs are never added
+(``usage.py`` checks them, with a warning, before they come here), and an exception is an
+error once per session however many places report it.
 
 Other instrumentations' spans are counted by ``CallCounter`` (the span processor holds
 one), which finds the spans of one call: an LLM (tool) span inside an open LLM (tool) span
@@ -17,13 +18,13 @@ that never reached a model, two frameworks' tracers on one run), and its tokens:
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict, deque
 from typing import Any
 
 from . import attributes as attr
 from .calls import OURS, CountedCall, grow, parent_id, same_call, scope_name, settle
-from .content import INT64, as_float
 from .conventions import (
     LLM_CALL,
     TOOL_CALL,
@@ -35,25 +36,21 @@ from .conventions import (
     usage,
 )
 from .types import ACTION, ERROR
+from .usage import MAX_INT64, is_token_count, token_count
+from .usage import cost as usage_cost
 
-MAX_INT64 = INT64.stop - 1  # the most an OTLP integer attribute holds
 _MAX_DEPTH = 256  # ancestors walked at most (a guard, trees are far shallower)
 _RECENT = 32  # calls per trace that a span ending later may still be one with
 _TRACES = 1024  # traces whose recent calls are kept
 _ENDED = 1024  # calls, across traces, whose outermost span may end before a nested one
 _SCOPES = 256  # scope names whose answer to is_client_scope() a counter keeps
+_MAX_COST = sys.float_info.max
 _COUNTED_BY = "_agentops_counted_by"  # on an exception: ids of the totals that counted it
 
 
-def is_token_count(value: object) -> bool:
-    """A token count an OTLP attribute can carry: an int (not a bool) from 0 to MAX_INT64."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INT64
-
-
-def as_cost(value: Any) -> float | None:
-    """A cost in USD: a number (not a bool, not NaN) as a float, else None."""
-    cost = as_float(value)
-    return cost if cost is not None and cost == cost else None
+def _is_cost(value: Any) -> bool:
+    """A cost the totals may add: a finite float, 0 or more (checked and warned about before)."""
+    return type(value) in (float, int) and 0 <= value <= _MAX_COST
 
 
 def _first_count(exception: BaseException, totals: Totals) -> bool:
@@ -108,8 +105,6 @@ class Totals:
         if exception is not None and not _first_count(exception, self):
             return
         usage = input_tokens is not None or output_tokens is not None or cost is not None
-        if cost is not None:
-            cost = as_cost(cost)
         with self._lock:
             if kind is ACTION:
                 self.actions += 1
@@ -125,14 +120,13 @@ class Totals:
                 self.input_tokens = min(self.input_tokens + input_tokens, MAX_INT64)
             if output_tokens is not None and is_token_count(output_tokens):
                 self.output_tokens = min(self.output_tokens + output_tokens, MAX_INT64)
-            if cost is not None:
-                self.cost = (self.cost or 0.0) + cost
+            if cost is not None and _is_cost(cost):  # saturates: two huge costs never make inf
+                self.cost = min((self.cost or 0.0) + cost, _MAX_COST)
 
     def take_back(
         self, kind: str, input_tokens: Any = None, output_tokens: Any = None, cost: Any = None
     ) -> None:
         """Undo ``count(kind, ...)`` with the same values (``LLM_CALL`` or ``TOOL_CALL``)."""
-        cost = as_cost(cost)
         with self._lock:
             if kind is LLM_CALL:
                 self.llm_calls = max(self.llm_calls - 1, 0)
@@ -142,8 +136,8 @@ class Totals:
                 self.input_tokens = max(self.input_tokens - input_tokens, 0)
             if is_token_count(output_tokens):
                 self.output_tokens = max(self.output_tokens - output_tokens, 0)
-            if cost is not None and self.cost is not None:
-                self.cost -= cost
+            if cost is not None and _is_cost(cost) and self.cost is not None:
+                self.cost = max(self.cost - cost, 0.0)
 
     def as_attributes(self) -> dict[str, Any]:
         """The totals as the root span's attributes."""
@@ -161,13 +155,16 @@ class Totals:
 
 
 def span_usage(found: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """Input tokens, output tokens and cost of a span, None where absent or invalid."""
+    """Input tokens, output tokens and cost of a span, None where absent or invalid.
+
+    An invalid one is named by its attribute in one warning (``usage.py``).
+    """
     input_tokens, output_tokens, cost = usage(found)
-    if input_tokens is not None and not is_token_count(input_tokens):
-        input_tokens = None
-    if output_tokens is not None and not is_token_count(output_tokens):
-        output_tokens = None
-    return input_tokens, output_tokens, None if cost is None else as_cost(cost)
+    return (
+        None if input_tokens is None else token_count(input_tokens[1], input_tokens[0]),
+        None if output_tokens is None else token_count(output_tokens[1], output_tokens[0]),
+        None if cost is None else usage_cost(cost[1], cost[0]),
+    )
 
 
 class CallCounter:

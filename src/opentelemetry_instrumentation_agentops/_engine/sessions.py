@@ -57,6 +57,7 @@ class Session:
         "_end_ns",
         "_previous_context",
         "_start_ns",
+        "_totals",
         "context",
         "end_state",
         "end_state_reason",
@@ -66,7 +67,6 @@ class Session:
         "session_id",
         "span",
         "tags",
-        "totals",
         "trace_id",
     )
 
@@ -87,18 +87,32 @@ class Session:
         self.end_state: str | None = None
         self.end_state_reason: str | None = None
         self.ended = False
-        self.totals = Totals()
+        self._totals: Totals | None = None  # made at the first count or read: see ``totals``
         self.instruments: Any = None  # the metric instruments it is measured on, if any
         self.context = context.set_value(
             SESSION_KEY, self, trace.set_span_in_context(span, previous_context)
         )
         self._previous_context = previous_context
-        self._start_ns = time.time_ns()
+        # The root's own start time (an int the span holds anyway), else now: a session held
+        # 36 bytes more and called time_ns() once more with its own.
+        self._start_ns: int = getattr(span, "start_time", None) or time.time_ns()
         self._end_ns: int | None = None
 
     def __repr__(self) -> str:
         state = "running" if not self.ended else f"ended {self.end_state}"
         return f"<Session {self.session_id} {state}>"
+
+    @property
+    def totals(self) -> Totals:
+        """Its counts, made when first used: an open session that counted nothing holds none
+        (a ``Totals`` and its lock are 184 of the 4,400 bytes of an idle open session)."""
+        totals = self._totals
+        if totals is None:
+            with RUNTIME.sessions.lock:  # two threads counting first must share one
+                totals = self._totals
+                if totals is None:
+                    totals = self._totals = Totals()
+        return totals
 
     @property
     def is_running(self) -> bool:
@@ -162,7 +176,7 @@ class Session:
             yield self
         finally:
             if context.get_value(SESSION_KEY) is self:
-                context.attach(previous)
+                context.attach(_remembering(self, previous) if self.ended else previous)
 
     def __enter__(self) -> Session:
         return self
@@ -262,9 +276,14 @@ class Session:
         span.end(self._end_ns)
 
     def _leave(self) -> None:
-        """Restore what was current before, if the caller's context still holds us."""
+        """Restore what was current before, if the caller's context still holds us.
+
+        The restored context remembers this session unless a running one is current
+        there, so module-level calls made in it later act on this session (and warn),
+        never on another one.
+        """
         if context.get_value(SESSION_KEY) is self:
-            context.attach(_live(self._previous_context))
+            context.attach(_remembering(self, self._previous_context))
 
     def _retag(self, tags: list[str]) -> None:
         if self.ended:
@@ -281,6 +300,20 @@ def _live(ctx: Context) -> Context:
         ctx = session._previous_context
         session = ctx.get(SESSION_KEY)
     return ctx
+
+
+def _remembering(ended: Session, ctx: Context) -> Context:
+    """What a context returns to once ``ended`` ended in it: ``ctx`` (or the nearest
+    earlier context whose session runs), holding ``ended`` when no session runs there."""
+    ctx = _live(ctx)
+    return ctx if ctx.get(SESSION_KEY) is not None else context.set_value(SESSION_KEY, ended, ctx)
+
+
+def _forgetting_ended(ctx: Context) -> Context:
+    """``ctx`` without the ended session it remembers: a session started there restores
+    this, and must not keep every earlier session of the context alive in a chain."""
+    held: Any = ctx.get(SESSION_KEY)
+    return ctx if held is None or not held.ended else context.set_value(SESSION_KEY, None, ctx)
 
 
 def start(
@@ -324,13 +357,15 @@ def start(
     if given_id is None:  # the session's id is its trace's, known once the span has one
         given_id = uuid_text(trace_id)
         span.set_attributes({attr.SESSION_ID: given_id, attr.CONVERSATION_ID: given_id})
-    session = cls(span, trace_id, given_id, tag_list, name, previous)
+    session = cls(span, trace_id, given_id, tag_list, name, _forgetting_ended(previous))
     if RUNTIME.settings.propagate_session:  # its id goes along to the services it calls
         # user.id: what start_session(user_id=...) or attributes={"user.id": ...} put on the root.
         user_id = start_attributes.get(attr.USER_ID)
         session.context = baggage.with_session(session.context, given_id, user_id)
     RUNTIME.sessions.register(session)
     context.attach(session.context)
+    if RUNTIME.exited:  # an application's atexit handler, run after ours
+        exits.warn_started_after_exit(session)
     exits.arm_for_provider()
     ids.hold()
     metrics.session_started(session)

@@ -73,7 +73,7 @@ def split_tags(value: str | None) -> tuple[str, ...]:
 
 
 # Settings only code gives (no variable): what is left when every holder forgot them.
-_CODE_ONLY = ("tracer_provider", "meter_provider")
+_CODE_ONLY = ("tracer_provider", "meter_provider", "logger_provider")
 
 
 @dataclass
@@ -92,6 +92,8 @@ class Settings:
     # Session metrics, on the MeterProvider from instrument(), else the global one.
     metrics: bool = True
     meter_provider: object | None = field(default=None, repr=False)
+    # Log records are stamped while an SDK LoggerProvider is in use: this one, else the global.
+    logger_provider: object | None = field(default=None, repr=False)
     # Sessions across services: the session's id in W3C baggage, and stamped from it.
     # Off by default: baggage reaches every downstream service, third-party APIs included.
     propagate_session: bool = False
