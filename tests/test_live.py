@@ -193,7 +193,7 @@ def ended_entries() -> int:
     """Entries of the schedule whose session has ended (or is gone)."""
     with RUNTIME.snapshots.condition:
         heap = list(RUNTIME.snapshots.heap)
-    return sum(1 for entry in heap if (s := entry[2]()) is None or s.ended)
+    return sum(1 for entry in heap if (s := entry()) is None or s.ended)
 
 
 def test_sessions_ended_before_their_first_snapshot_leave_the_schedule(spans):
