@@ -151,7 +151,16 @@ class CountedCall:
         return tuple(g if g is not None else h for g, h in zip(given, held, strict=True))
 
 
-def settle(call: CountedCall, values: Any, recent: deque[CountedCall]) -> None:
+class Recent(deque[CountedCall]):
+    """A trace's latest calls (``CallCounter``), and whether any was counted as a client
+    library's or a framework's: a trace of one kind only skips the search for a pair."""
+
+    def __init__(self, maxlen: int) -> None:
+        super().__init__(maxlen=maxlen)
+        self.clients = self.frameworks = False
+
+
+def settle(call: CountedCall, values: Any, recent: Recent) -> None:
     """What a call of other instrumentations is, its outermost span ended; counted so.
 
     A client library's LLM call counts, and covers the framework calls it is one with;
@@ -164,6 +173,7 @@ def settle(call: CountedCall, values: Any, recent: deque[CountedCall]) -> None:
         for framework in _covered(recent, call):
             call.hold(framework.covered_by(call))
         call.count(values, _CLIENT)
+        recent.clients = True
     elif not call.answered:
         call.role = _UNANSWERED
         call.hold(values)
@@ -172,6 +182,7 @@ def settle(call: CountedCall, values: Any, recent: deque[CountedCall]) -> None:
         client = _covering(recent, call)
         if client is None:
             call.count(values, _FRAMEWORK)
+            recent.frameworks = True
         else:
             call.role, call.cover = _COVERED, client
             client.covers += call.scopes
@@ -182,9 +193,7 @@ def settle(call: CountedCall, values: Any, recent: deque[CountedCall]) -> None:
     call.add(call.pending)
 
 
-def same_call(
-    recent: deque[CountedCall], call: CountedCall, scope: str | None
-) -> CountedCall | None:
+def same_call(recent: Recent, call: CountedCall, scope: str | None) -> CountedCall | None:
     """The call counted already that ``call``, its outermost span just ended, is one with.
 
     One of that span's descendants first. Else, between two frameworks' calls (a client
@@ -214,7 +223,7 @@ def same_call(
     return found
 
 
-def grow(call: CountedCall, values: Any, recent: deque[CountedCall]) -> None:
+def grow(call: CountedCall, values: Any, recent: Recent) -> None:
     """More of a call whose outermost span ended: a span of it that ended later, with
     ``values``, or another instrumentation's call found to be the same one."""
     if call.client and call.role in _NOT_CLIENT:
@@ -225,10 +234,11 @@ def grow(call: CountedCall, values: Any, recent: deque[CountedCall]) -> None:
         settle(call, NO_USAGE, recent)
 
 
-def become_client(call: CountedCall, values: Any, recent: deque[CountedCall]) -> None:
+def become_client(call: CountedCall, values: Any, recent: Recent) -> None:
     """A framework's call, settled already, holds a client library's span that ended after
     it: it is a client call. Counted, it stays counted; covered, it is counted after all, and
     the client call that covered it may cover another."""
+    recent.clients = True
     if call.role is _UNANSWERED:
         call.role = None
         settle(call, values, recent)
@@ -263,8 +273,10 @@ def _rank(one: CountedCall, other: CountedCall) -> tuple[bool, int]:
     return (one.parent != other.parent, abs((one.start or 0) - (other.start or 0)))
 
 
-def _covering(recent: deque[CountedCall], framework: CountedCall) -> CountedCall | None:
+def _covering(recent: Recent, framework: CountedCall) -> CountedCall | None:
     """The client call, counted already, that covers a framework call that just ended."""
+    if not recent.clients:
+        return None
     found, best = None, None
     for other in recent:
         if other.role is _CLIENT and _pairable(framework, other):
@@ -274,11 +286,13 @@ def _covering(recent: deque[CountedCall], framework: CountedCall) -> CountedCall
     return found
 
 
-def _covered(recent: deque[CountedCall], client: CountedCall) -> list[CountedCall]:
+def _covered(recent: Recent, client: CountedCall) -> list[CountedCall]:
     """The framework calls, counted already, that a client call that just ended covers.
 
     At most one per framework instrumentation, the nearest.
     """
+    if not recent.frameworks:
+        return []
     candidates = sorted(
         (other for other in recent if other.role is _FRAMEWORK and _pairable(other, client)),
         key=lambda other: _rank(other, client),

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from typing import Any
 
 from . import attributes as attr
-from .calls import OURS, CountedCall, grow, parent_id, same_call, scope_name, settle
+from .calls import OURS, CountedCall, Recent, grow, parent_id, same_call, scope_name, settle
 from .conventions import (
     LLM_CALL,
     TOOL_CALL,
@@ -179,7 +179,7 @@ class CallCounter:
         self._calls: dict[int, CountedCall] = {}  # outermost span id -> its call, while open
         # Ordered dicts: dropping the oldest entry of a plain dict scans its deleted slots.
         self._ended: OrderedDict[int, CountedCall] = OrderedDict()  # by outermost span id
-        self._recent: OrderedDict[int, deque[CountedCall]] = OrderedDict()  # by trace id
+        self._recent: OrderedDict[int, Recent] = OrderedDict()  # by trace id
         self._clients: dict[str | None, bool] = {}  # scope name -> a client library's?
 
     def span_ended(self, span: Any, kind: str, values: Any, ours: bool, totals: Totals) -> None:
@@ -266,11 +266,11 @@ class CallCounter:
         else:
             call.hold(values)
 
-    def _recent_calls(self, trace_id: int, totals: Totals) -> deque[CountedCall]:
+    def _recent_calls(self, trace_id: int, totals: Totals) -> Recent:
         recent = self._recent.get(trace_id)
         # A trace id seen again (a seeded ``random`` makes the SDK's ids repeat): start anew.
         if recent is None or (recent and recent[0].totals is not totals):
-            recent = self._recent[trace_id] = deque(maxlen=_RECENT)
+            recent = self._recent[trace_id] = Recent(_RECENT)
             if len(self._recent) > _TRACES:  # the oldest trace's session has long ended
                 self._recent.popitem(last=False)
         return recent
