@@ -15,6 +15,7 @@ from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 from opentelemetry_instrumentation_agentops._runtime.settings import SUMMARY_ENV
 
 # By module path: the package namespace may also export a ``session`` decorator.
+sdk_trace = importlib.import_module("opentelemetry.sdk.trace")
 session_module = importlib.import_module("opentelemetry_instrumentation_agentops._engine.sessions")
 
 SUMMARY = re.compile(
@@ -41,9 +42,11 @@ def summaries(caplog):
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The session module's wall clock, moved by hand (span timestamps keep the real one)."""
+    """The wall clock of the session module and of the SDK's spans, moved by hand: a session
+    starts at its root span's start time and ends on its own clock."""
     now = {"ns": 1_700_000_000 * 10**9}
     monkeypatch.setattr(session_module, "time", SimpleNamespace(time_ns=lambda: now["ns"]))
+    monkeypatch.setattr(sdk_trace, "time_ns", lambda: now["ns"])
 
     def advance(seconds: float) -> None:
         now["ns"] += int(seconds * 1e9)
