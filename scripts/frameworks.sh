@@ -5,49 +5,50 @@
 #   bash scripts/frameworks.sh            every test file, each in its own pytest process
 #   bash scripts/frameworks.sh -k agents  extra arguments go to each pytest run
 #
-# Creates .venv-frameworks beside the checkout when missing (the project, editable, with the
-# pinned versions below), then runs each file of tests/frameworks in its own process: some
-# instrumentors leave their hooks behind after uninstrument(), so one file per tracer keeps
-# each mix what it says. Fails when any run fails or runs no test (pytest 5).
-# Set PYTHON to choose the interpreter (>= 3.10).
+# Two virtual environments beside the checkout, each the project (editable) with the exact
+# versions of its requirements file, installed by uv (the version scripts/test.sh uses):
+#   .venv-frameworks          requirements/frameworks.txt: openai 3 (openai-agents, LangGraph,
+#                             agno, Pydantic AI, smolagents)
+#   .venv-frameworks-openai2  requirements/frameworks-openai2.txt: openai 2 (LlamaIndex's
+#                             and strands-agents' OpenAI integrations require openai < 3,
+#                             openai-agents 0.24 requires openai >= 3: one environment
+#                             cannot hold them all)
+# A file of OPENAI2 runs in the second, every other one in the first. Each environment is
+# (re)installed when its requirements file changed (the file is the stamp). Each test file
+# runs in its own process: some instrumentors leave their hooks behind after uninstrument(),
+# so one file per tracer keeps each mix what it says. Fails when any run fails or runs no
+# test (pytest 5). Set PYTHON to choose the interpreter (>= 3.11: Pydantic AI's).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
-VENV=.venv-frameworks
+UV_VERSION=0.13.9
+OPENAI2=(test_llama_index_openinference.py test_strands.py)
 
-PINS=(
-    "openai-agents==0.24.0"
-    "openinference-instrumentation-openai-agents==2.6.0"
-    "opentelemetry-instrumentation-genai-openai-agents==1.3b0"
-    "opentelemetry-instrumentation-genai-openai==1.3b0"
-    "langgraph==1.2.22"
-    "langchain-openai==1.7.4"
-    "openinference-instrumentation-langchain==0.1.80"
-    "opentelemetry-instrumentation-langchain==0.62.4"
-    "opentelemetry-api==1.45.1"
-    "opentelemetry-sdk==1.45.1"
-    "opentelemetry-instrumentation==0.66b1"
-    "pytest>=8"
-    "hypothesis>=6.100"
-)
+# ensure VENV REQUIREMENTS: the environment, installed from the requirements file.
+ensure() {
+    local venv=$1 requirements=$2
+    [[ -x "$venv/bin/python" ]] || "$PYTHON" -m venv "$venv"
+    if ! cmp -s "$requirements" "$venv/.requirements"; then
+        echo "installing $requirements into $venv"
+        [[ -x "$venv/bin/uv" ]] || "$venv/bin/python" -m pip install -q "uv==$UV_VERSION"
+        "$venv/bin/uv" pip install -q -p "$venv/bin/python" -r "$requirements" -e .
+        cp "$requirements" "$venv/.requirements"
+    fi
+}
 
-if [[ ! -x "$VENV/bin/python" ]]; then
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-fi
-# Reinstall when a pin changed (or the venv is half-made): the pins are the stamp.
-stamp="$VENV/.pins"
-if [[ "$(cat "$stamp" 2>/dev/null)" != "${PINS[*]}" ]]; then
-    echo "installing the frameworks into $VENV"
-    "$VENV/bin/python" -m pip install -q -e . "${PINS[@]}"
-    echo "${PINS[*]}" > "$stamp"
-fi
+ensure .venv-frameworks requirements/frameworks.txt
+ensure .venv-frameworks-openai2 requirements/frameworks-openai2.txt
 
 status=0
 for file in tests/frameworks/test_*.py; do
-    printf '\n== %s\n' "$file"
+    venv=.venv-frameworks
+    for name in "${OPENAI2[@]}"; do
+        [[ "$(basename "$file")" == "$name" ]] && venv=.venv-frameworks-openai2
+    done
+    printf '\n== %s (%s)\n' "$file" "$venv"
     rc=0
-    AGENTOPS_FRAMEWORKS=1 "$VENV/bin/python" -m pytest "$file" -q -p no:cacheprovider "$@" || rc=$?
+    AGENTOPS_FRAMEWORKS=1 "$venv/bin/python" -m pytest "$file" -q -p no:cacheprovider \
+        -W ignore::DeprecationWarning "$@" || rc=$?
     if [[ $rc -eq 5 ]]; then
         echo "$file: pytest collected no tests: failing" >&2
         rc=1

@@ -14,7 +14,15 @@ import pytest
 from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor as OpenInference
 from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor as GenAIOpenAI
 from opentelemetry.instrumentation.genai.openai_agents import OpenAIAgentsInstrumentor as Official
-from support.frameworks import MODELS, QUESTIONS, counted, instrumented, scopes, served
+from support.frameworks import (
+    MODELS,
+    QUESTIONS,
+    counted,
+    instrumented,
+    scopes,
+    served,
+    session_ids,
+)
 
 import opentelemetry_instrumentation_agentops as agentops
 
@@ -63,6 +71,7 @@ def test_one_session_counts_what_the_server_served(server, spans, mix):
     assert served(server, MODELS[0])[:2] == (2, 1)
     assert scopes(spans, session) == expected
     assert counted(session) == served(server, MODELS[0], llm=traces_llm)
+    assert session_ids(spans, session) == {session.session_id}
 
 
 @pytest.mark.parametrize("mix", MIXES)

@@ -27,6 +27,7 @@ class Convention:
     tool: dict[str, str]
     input_key: str
     output_key: str
+    answer: dict[str, str]  # what an LLM span that reached a model writes at its end
     late: str | None = None  # when the kind is written, if not at the start
 
     def kind_attributes(self, kind: str) -> dict[str, str]:
@@ -42,6 +43,7 @@ GENAI = Convention(
     {"gen_ai.operation.name": "execute_tool"},
     "gen_ai.usage.input_tokens",
     "gen_ai.usage.output_tokens",
+    {"gen_ai.response.id": "chatcmpl-1"},
 )
 GENAI_LEGACY = replace(
     GENAI,
@@ -56,6 +58,7 @@ OPENINFERENCE = Convention(
     {"openinference.span.kind": "TOOL"},
     "llm.token_count.prompt",
     "llm.token_count.completion",
+    {"llm.output_messages.0.message.role": "assistant"},
 )
 OPENLLMETRY = Convention(
     "openllmetry",
@@ -63,6 +66,7 @@ OPENLLMETRY = Convention(
     {"traceloop.span.kind": "tool"},
     "llm.usage.prompt_tokens",
     "llm.usage.completion_tokens",
+    {"gen_ai.completion.0.role": "assistant"},
 )
 EARLY = (GENAI, GENAI_LEGACY, OPENINFERENCE, OPENLLMETRY)
 ALL = EARLY + tuple(
@@ -80,13 +84,19 @@ def start_call(
     *,
     name: str | None = None,
     parent: context.Context | None = None,
+    attributes: dict[str, Any] | None = None,
+    start_time: int | None = None,
 ) -> trace.Span:
-    """Start (not end) a call span of ``convention``; the kind after start when ``late``."""
+    """Start (not end) a call span of ``convention``; the kind after start when ``late``.
+
+    ``attributes`` are written at the start besides the kind.
+    """
     kind_attributes = convention.kind_attributes(kind)
     span = tracer.start_span(
         name or f"{convention.name} {kind}",
         context=parent,
-        attributes=None if convention.late else kind_attributes,
+        attributes={**(attributes or {}), **({} if convention.late else kind_attributes)},
+        start_time=start_time,
     )
     if convention.late == AFTER_START:
         span.set_attributes(kind_attributes)
@@ -94,14 +104,26 @@ def start_call(
 
 
 def end_call(
-    span: trace.Span, convention: Convention, tokens: tuple[int, int] | None, kind: str = LLM
+    span: trace.Span,
+    convention: Convention,
+    tokens: tuple[int, int] | None,
+    kind: str = LLM,
+    *,
+    answered: bool = True,
+    end_time: int | None = None,
 ) -> None:
-    """End a call span, with its usage written at the end as instrumentations do."""
+    """End a call span, with its usage written at the end as instrumentations do.
+
+    An LLM span also gets its convention's sign of an answer (a response, output messages)
+    unless not ``answered``: a span labelled LLM that never reached a model.
+    """
     if convention.late == AT_END:
         span.set_attributes(convention.kind_attributes(kind))
+    if kind == LLM and answered:
+        span.set_attributes(convention.answer)
     if tokens is not None:
         span.set_attributes(convention.usage(tokens))
-    span.end()
+    span.end(end_time)
 
 
 @contextlib.contextmanager

@@ -16,7 +16,15 @@ from langchain_openai import ChatOpenAI
 from langgraph.prebuilt import create_react_agent
 
 import opentelemetry_instrumentation_agentops as agentops
-from support.frameworks import MODELS, QUESTIONS, counted, instrumented, scopes, served
+from support.frameworks import (
+    MODELS,
+    QUESTIONS,
+    counted,
+    instrumented,
+    scopes,
+    served,
+    session_ids,
+)
 
 GENAI_OPENAI = "opentelemetry.instrumentation.genai.openai"
 
@@ -45,6 +53,7 @@ def check_one_session(server: Any, spans: Any, factories: tuple, expected: set[s
     assert served(server, MODELS[0])[:2] == (2, 1)
     assert scopes(spans, session) == expected
     assert counted(session) == served(server, MODELS[0])
+    assert session_ids(spans, session) == {session.session_id}
 
 
 def check_concurrent_sessions(server: Any, factories: tuple) -> None:

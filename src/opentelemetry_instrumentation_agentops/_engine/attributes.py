@@ -9,7 +9,8 @@ TRACER_NAME = "opentelemetry_instrumentation_agentops"  # the scope of every spa
 SESSION_ID = "session.id"
 CONVERSATION_ID = "gen_ai.conversation.id"
 USER_ID = "user.id"  # the end user a session serves
-# A span's own session.id / gen_ai.conversation.id (a framework's), kept beside the session's.
+# A span's own session.id / gen_ai.conversation.id (a framework's: agno's run session, written
+# by OpenInference's agno tracer), kept beside the session's: the session's id wins.
 FRAMEWORK_SESSION_ID = "agentops.framework.session.id"
 FRAMEWORK_CONVERSATION_ID = "agentops.framework.conversation.id"
 

@@ -23,15 +23,11 @@ from opentelemetry.context import Context
 from .._runtime.owner import RUNTIME
 from .._runtime.settings import logger
 from . import attributes as attr
+from .ids import stamp
 from .propagation import is_valid_id
 
 SESSION_ENTRY = attr.SESSION_ID
 USER_ENTRY = attr.USER_ID
-# A span's own session id (a framework's run or thread id), kept beside the session's.
-_KEPT_AS = (
-    (attr.SESSION_ID, attr.FRAMEWORK_SESSION_ID),
-    (attr.CONVERSATION_ID, attr.FRAMEWORK_CONVERSATION_ID),
-)
 
 
 def with_session(ctx: Context, session_id: str, user_id: Any) -> Context:
@@ -56,11 +52,7 @@ def stamp_from_baggage(span: Any, parent_context: Context | None) -> None:
         _refused(SESSION_ENTRY)
         return
     attributes: Any = span.attributes
-    stamps = {attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id}
-    for key, kept_as in _KEPT_AS:
-        own = attributes.get(key)
-        if own is not None and own != session_id:
-            stamps[kept_as] = own
+    stamps = stamp(session_id, attributes)  # a span's own id kept beside, as in the session's
     user_id = entries.get(USER_ENTRY)
     if user_id is not None and attr.USER_ID not in attributes:
         if is_valid_id(user_id):

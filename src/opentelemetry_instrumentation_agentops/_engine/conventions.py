@@ -4,7 +4,17 @@
 OpenLLMetry): a span is an LLM or a tool call when an attribute has one of a row's
 values, and its tokens and cost are the first attribute of the rows of that kind it
 carries. Tokens and cost count on calls only, so a framework's agent span that sums its
-calls adds nothing. Supporting a new convention adds rows, not code paths.
+calls adds nothing.
+
+Three more kinds of rows tell one model call traced by a framework and by the client
+library apart (``calls.py`` applies them): ``client library`` rows name the instrumentation
+scopes of LLM client libraries (a name matches itself and its sub-scopes, ``<name>.v1``);
+``model answered`` rows name what only a span that reached a model carries (messages, a
+response; a key ending in ``.`` matches the attributes under it; every token row counts
+too); ``model`` rows name the model, and a client call covers a framework call only when
+their models agree. A model name alone is no sign of an answer: OpenInference's LlamaIndex
+tracer writes the LLM's model on its request-preparation step too. Supporting a new
+convention adds rows, not code paths.
 """
 
 from __future__ import annotations
@@ -20,11 +30,15 @@ TOOL_CALL = "tool call"
 INPUT_TOKENS = "input tokens"
 OUTPUT_TOKENS = "output tokens"
 COST = "cost"
+CLIENT = "client library"  # rows whose key is SCOPE: the scopes of LLM client instrumentations
+ANSWERED = "model answered"  # rows of attributes only a span that reached a model carries
+MODEL = "model"  # rows of attributes naming the model
+SCOPE = "otel.scope.name"  # the instrumentation scope's name, as OpenTelemetry names it
 USAGE = (INPUT_TOKENS, OUTPUT_TOKENS, COST)  # the order of ``usage()``'s answer
 
 
 class Row(NamedTuple):
-    kind: str  # one of the five above
+    kind: str  # one of the eight above
     key: str  # the attribute
     values: frozenset[str] = frozenset()  # for a call: the values that make one
     convention: str = ""
@@ -32,6 +46,19 @@ class Row(NamedTuple):
 
 _GENAI, _OPENINFERENCE, _OPENLLMETRY = "OpenTelemetry GenAI", "OpenInference", "OpenLLMetry"
 _LEGACY_GENAI = "OpenTelemetry GenAI before 1.27"
+# LLM client libraries whose instrumentations OpenInference and OpenLLMetry name by the library.
+_CLIENTS = (
+    "openai",
+    "anthropic",
+    "bedrock",
+    "google_genai",
+    "vertexai",
+    "mistralai",
+    "groq",
+    "cohere",
+    "litellm",
+    "ollama",
+)
 
 TABLE: tuple[Row, ...] = (
     Row(
@@ -56,6 +83,54 @@ TABLE: tuple[Row, ...] = (
     Row(COST, attr.LLM_COST, convention="this package"),
     Row(COST, attr.TOOL_COST, convention="this package"),
     Row(COST, "llm.cost.total", convention=_OPENINFERENCE),
+    # The instrumentations of LLM client libraries: their span is the model call.
+    Row(
+        CLIENT,
+        SCOPE,
+        frozenset(
+            f"opentelemetry.instrumentation.genai.{library}"
+            for library in ("openai", "anthropic", "google_genai", "vertexai", "bedrock")
+        ),
+        "OpenTelemetry GenAI (official)",
+    ),
+    Row(
+        CLIENT,
+        SCOPE,
+        frozenset(
+            {
+                "opentelemetry.instrumentation.openai_v2",
+                "opentelemetry.instrumentation.google_genai",
+            }
+        ),
+        "OpenTelemetry contrib",
+    ),
+    Row(
+        CLIENT,
+        SCOPE,
+        frozenset(f"openinference.instrumentation.{n}" for n in _CLIENTS),
+        _OPENINFERENCE,
+    ),
+    Row(
+        CLIENT,
+        SCOPE,
+        frozenset(f"opentelemetry.instrumentation.{n}" for n in _CLIENTS),
+        _OPENLLMETRY,
+    ),
+    # What a span that reached a model carries: messages sent or received, a response.
+    Row(ANSWERED, attr.INPUT_MESSAGES, convention=_GENAI),
+    Row(ANSWERED, attr.OUTPUT_MESSAGES, convention=_GENAI),
+    Row(ANSWERED, "gen_ai.response.id", convention=_GENAI),
+    Row(ANSWERED, "gen_ai.response.model", convention=_GENAI),
+    Row(ANSWERED, "gen_ai.response.finish_reasons", convention=_GENAI),
+    Row(ANSWERED, "llm.input_messages.", convention=_OPENINFERENCE),
+    Row(ANSWERED, "llm.output_messages.", convention=_OPENINFERENCE),
+    Row(ANSWERED, "llm.prompts", convention=_OPENINFERENCE),
+    Row(ANSWERED, "llm.prompts.", convention=_OPENINFERENCE),
+    Row(ANSWERED, "gen_ai.prompt.", convention=_OPENLLMETRY),
+    Row(ANSWERED, "gen_ai.completion.", convention=_OPENLLMETRY),
+    Row(MODEL, attr.REQUEST_MODEL, convention=_GENAI),
+    Row(MODEL, "gen_ai.response.model", convention=_GENAI),
+    Row(MODEL, "llm.model_name", convention=_OPENINFERENCE),
 )
 
 # Built once from the table: attribute -> value -> kind of call, and the usage keys in order.
@@ -73,7 +148,15 @@ _USAGE_KEYS: tuple[tuple[str, ...], ...] = tuple(
 )
 CALL_KEYS = frozenset(_CALLS)
 # One pass over a span's keys tells whether it has any key of the table: most spans have none.
-KEYS = frozenset(row.key for row in TABLE)
+KEYS = frozenset(row.key for row in TABLE if row.kind in (LLM_CALL, TOOL_CALL, *USAGE))
+_CLIENT_SCOPES = frozenset(name for row in TABLE if row.kind == CLIENT for name in row.values)
+_ANSWERED = tuple(row.key for row in TABLE if row.kind == ANSWERED)
+_ANSWERED_KEYS = frozenset(
+    key for key in _ANSWERED + _USAGE_KEYS[0] + _USAGE_KEYS[1] if not key.endswith(".")
+)
+_ANSWERED_PREFIXES = tuple(key for key in _ANSWERED if key.endswith("."))
+_MODEL_KEYS = frozenset(row.key for row in TABLE if row.kind == MODEL)
+_NO_MODELS: frozenset[str] = frozenset()
 
 
 def present(attributes: Mapping[str, Any], keys: Any = None) -> dict[str, Any]:
@@ -115,3 +198,39 @@ def usage(found: Mapping[str, Any]) -> tuple[tuple[str, Any] | None, ...]:
                 values[index] = (key, value)
                 break
     return tuple(values)
+
+
+def is_client_scope(name: str | None) -> bool:
+    """Whether ``name`` is the scope of an LLM client library's instrumentation (or under one).
+
+    A few dozen string operations: the caller keeps the answers (scope names are few).
+    """
+    if name is None:
+        return False
+    parts = name.split(".")
+    return any(".".join(parts[:end]) in _CLIENT_SCOPES for end in range(len(parts), 0, -1))
+
+
+def answered(attributes: Mapping[str, Any]) -> bool:
+    """Whether a span carries a sign that it reached a model: messages, a response, usage."""
+    if not _ANSWERED_KEYS.isdisjoint(attributes):
+        return True
+    return any(key.startswith(_ANSWERED_PREFIXES) for key in attributes)
+
+
+def models(attributes: Mapping[str, Any]) -> frozenset[str]:
+    """The model names a span carries, lower case, without a ``provider/`` prefix."""
+    # One pass over the span's keys, as in present(): a missing key costs an SDK span a KeyError.
+    found = [attributes[key] for key in _MODEL_KEYS.intersection(attributes)]
+    names = [v.rsplit("/", 1)[-1].lower() for v in found if isinstance(v, str) and v]
+    return frozenset(names) if names else _NO_MODELS
+
+
+def models_agree(one: frozenset[str], other: frozenset[str]) -> bool:
+    """Whether two calls may be one: either names no model, or a name of one starts another's.
+
+    A response's model is often the request's with a date (``gpt-4o-mini-2024-07-18``).
+    """
+    if not one or not other:
+        return True
+    return any(a.startswith(b) or b.startswith(a) for a in one for b in other)

@@ -1,15 +1,18 @@
 """The span processor that folds every span of a session's trace into the session.
 
 Added once to each SDK TracerProvider the package uses. At span start it stamps
-``session.id`` on any span of a running session's trace (other instrumentations' spans
-included), and the agent's ``gen_ai.agent.id`` / ``gen_ai.agent.name`` on any such span
-started while an agent runs. With ``propagate_session`` on, a span of a trace that has no
-session here gets the session its parent context's W3C baggage names (``baggage.py``): a
-tool server's spans belong to the calling agent's session (counted nowhere: there is no
-root here, and the backend adds each service's spans up). At span end, other
-instrumentations' LLM and tool calls are counted (``counting.CallCounter``) and their
-spans with status ERROR are errors; the package's own spans are counted where they are
-made, and take part in the nesting.
+``session.id`` and ``gen_ai.conversation.id`` with the session's id on any span of a
+running session's trace (other instrumentations' spans included), and the agent's
+``gen_ai.agent.id`` / ``gen_ai.agent.name`` on any such span started while an agent runs.
+The session's id wins: a framework's own value, at the start or written later, is kept
+under ``agentops.framework.session.id`` / ``agentops.framework.conversation.id``
+(``ids.py``). With ``propagate_session`` on, a span of a trace that has no session here
+gets the session its parent context's W3C baggage names (``baggage.py``): a tool server's
+spans belong to the calling agent's session (counted nowhere: there is no root here, and
+the backend adds each service's spans up). At span end, other instrumentations' LLM and
+tool calls are counted (``counting.CallCounter``) and their spans with status ERROR are
+errors; the package's own spans are counted where they are made, and take part in the
+nesting.
 
 A span outside any session pays one dictionary look-up at start and end (and, with
 ``propagate_session`` on, a read of its parent context's baggage); a span of a
@@ -34,6 +37,7 @@ from .baggage import stamp_from_baggage
 from .conventions import KEYS, call_kind, present
 from .counting import ERROR, CallCounter, span_usage
 from .escaping import printable
+from .ids import stamp
 
 MAX_OPEN = 1 << 16  # open spans remembered at once, across sessions
 ENDED_AFTER_SHUTDOWN = "ended after shutdown"  # the key of its once-per-process warning
@@ -64,11 +68,11 @@ class SessionSpanProcessor(SpanProcessor):
                 stamp_from_baggage(span, parent_context)
             return
         attributes: Any = span.attributes
-        if attr.SESSION_ID not in attributes:
-            span.set_attribute(attr.SESSION_ID, session.session_id)
+        written = stamp(session.session_id, attributes)
         agent: Any = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
         if agent is not None and attr.AGENT_ID not in attributes:
-            span.set_attributes({attr.AGENT_ID: agent[0], attr.AGENT_NAME: agent[1]})
+            written[attr.AGENT_ID], written[attr.AGENT_NAME] = agent
+        span.set_attributes(written)  # one write: the SDK validates and locks per call
         opened = self._open
         opened[span_context.span_id] = span
         if len(opened) > MAX_OPEN:  # spans that never ended: forget the oldest

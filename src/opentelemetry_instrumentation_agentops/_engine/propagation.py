@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from typing import Any
+from typing import Any, TypeGuard
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -29,7 +29,7 @@ _traceparent = TraceContextTextMapPropagator()
 MAX_SESSION_ID = 256  # characters of a session (or user) id
 
 
-def is_valid_id(value: object) -> bool:
+def is_valid_id(value: object) -> TypeGuard[str]:
     """A usable session or user id: a non-blank str of at most 256 characters, without a
     control character (``escaping.has_control``: newline, carriage return, escape, NUL, ...)."""
     return (

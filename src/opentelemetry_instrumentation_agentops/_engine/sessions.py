@@ -29,7 +29,7 @@ from .._runtime.owner import RUNTIME
 from .._runtime.registry import SESSION_KEY
 from .._runtime.settings import logger
 from . import attributes as attr
-from . import baggage, exits, metrics, reports, snapshots
+from . import baggage, exits, ids, metrics, reports, snapshots
 from .content import normalize_tags, safe_attribute, safe_str, safe_text, user_attributes
 from .counting import ERROR, Totals
 from .event_spans import record_event
@@ -367,6 +367,7 @@ def start(
     if RUNTIME.exited:  # an application's atexit handler, run after ours
         exits.warn_started_after_exit(session)
     exits.arm_for_provider()
+    ids.hold()
     metrics.session_started(session)
     snapshots.watch(session)
     return session

@@ -60,6 +60,12 @@ def parse_end_state(value: object) -> EndState | None:
     return None
 
 
+# What ``TotalsLike.count`` counts besides ``conventions.LLM_CALL`` and ``TOOL_CALL``.
+ACTION = "action"
+ERROR = "error"
+USAGE = "usage"  # tokens and cost reported apart from the call they belong to
+
+
 class TotalsLike(Protocol):
     """A session's counters (``counting.Totals``)."""
 
@@ -78,6 +84,10 @@ class TotalsLike(Protocol):
         output_tokens: Any = None,
         cost: Any = None,
         exception: BaseException | None = None,
+    ) -> None: ...
+
+    def take_back(
+        self, kind: str, input_tokens: Any = None, output_tokens: Any = None, cost: Any = None
     ) -> None: ...
 
     def as_attributes(self) -> dict[str, Any]: ...

@@ -1,0 +1,108 @@
+"""The session's id wins: on a span of a running session's trace, ``session.id`` and
+``gen_ai.conversation.id`` keep the session's id, and a framework's own value, given at the
+start or written later, is kept under ``agentops.framework.session.id`` /
+``agentops.framework.conversation.id``.
+
+The span processor stamps the ids at the start (``stamp``). OpenInference's tracers write a
+span's attributes again right after it started (its agno tracer writes agno's run session),
+so while sessions run, the SDK's public ``Span.set_attribute`` and ``Span.set_attributes``
+are replaced (``RUNTIME.patches``, held by ``"sessions"``, undone with them) by functions
+that file such a value under the framework's name, then call the SDK's own. A write of
+another key costs a membership test; a span pays nothing at its start.
+
+This rests on the SDK writing a span's attributes after its start only through those two
+methods, which its span class inherits from ``Span`` (checked on SDK 1.30.0 and 1.45.1;
+``tests/test_session_ids.py`` fails if a release overrides them). Were it to, the ids
+stamped at the start would stay, a later write would win, and nothing would fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from opentelemetry.sdk.trace import Span
+
+from .._runtime.owner import RUNTIME
+from .._runtime.patches import Patches
+from . import attributes as attr
+
+IDS = frozenset((attr.SESSION_ID, attr.CONVERSATION_ID))
+KEPT = MappingProxyType(
+    {
+        attr.SESSION_ID: attr.FRAMEWORK_SESSION_ID,
+        attr.CONVERSATION_ID: attr.FRAMEWORK_CONVERSATION_ID,
+    }
+)
+ONE, MANY = "set_attribute", "set_attributes"
+HOLDER = "sessions"
+KEY = Patches.key(Span, MANY)  # in place while sessions run (ONE with it)
+_ID_KEYS = (attr.SESSION_ID, attr.CONVERSATION_ID)  # compared, never hashed (any key)
+
+
+class Stamp(dict[str, Any]):
+    """The processor's own stamp of a span's ids at its start: written as given."""
+
+    __slots__ = ()
+
+
+def stamp(session_id: str, attributes: Mapping[str, Any]) -> Stamp:
+    """The ids to write on a span of a session's trace at its start: the session's, and the
+    span's own values, if any, kept under the framework's names."""
+    ids = Stamp({attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id})
+    if not IDS.isdisjoint(attributes):
+        for key, kept in KEPT.items():
+            own = attributes.get(key)
+            if own is not None and own != session_id:
+                ids[kept] = own
+    return ids
+
+
+def hold() -> None:
+    """Keep the session's ids on later writes while sessions run (a session starts)."""
+    patches = RUNTIME.patches
+    if not patches.active(KEY):
+        patches.set(HOLDER, Span, ONE, _keeping_one)
+        patches.set(HOLDER, Span, MANY, _keeping_many)
+
+
+def _kept_key(span: Any, key: str, value: Any) -> str:
+    """Where ``value`` of an id ``key`` goes on ``span``: ``key``, unless the span belongs to a
+    running session's trace, holds that session's id and ``value`` is another."""
+    try:
+        if not RUNTIME.patches.active(KEY):
+            return key  # undone, but someone wrapped ours since: inert
+        session = RUNTIME.sessions.by_trace.get(span.get_span_context().trace_id)
+        if session is None or value == session.session_id:
+            return key
+        if span.attributes.get(key) != session.session_id:
+            return key  # not stamped (a provider without our processor)
+        return KEPT[key]
+    except Exception:  # telemetry never breaks the application: the write goes as given
+        return key
+
+
+def _keeping_one(original: Callable[..., None]) -> Callable[..., None]:
+    def set_attribute(self: Any, key: str, value: Any) -> None:
+        if key in _ID_KEYS:
+            key = _kept_key(self, key, value)
+        original(self, key, value)
+
+    return set_attribute
+
+
+def _keeping_many(original: Callable[..., None]) -> Callable[..., None]:
+    def set_attributes(self: Any, attributes: Mapping[str, Any]) -> None:
+        if type(attributes) is not Stamp:
+            try:
+                given = not IDS.isdisjoint(attributes)
+            except TypeError:  # not a mapping: the SDK says what is wrong with it
+                given = False
+            if given:
+                attributes = {
+                    (_kept_key(self, k, v) if k in KEPT else k): v for k, v in attributes.items()
+                }
+        original(self, attributes)
+
+    return set_attributes
