@@ -1,11 +1,13 @@
 """The span processor that folds every span of a session's trace into the session.
 
 Added once to each SDK TracerProvider the package uses. At span start it stamps
-``session.id`` on any span of a running session's trace (other instrumentations' spans
-included), and the agent's ``gen_ai.agent.id`` / ``gen_ai.agent.name`` on any such span
-started while an agent runs. At span end, other instrumentations' LLM and tool calls are
-counted (``counting.CallCounter``) and their spans with status ERROR are errors; the
-package's own spans are counted where they are made, and take part in the nesting.
+``session.id`` and ``gen_ai.conversation.id`` on any span of a running session's trace
+(other instrumentations' spans included), and the agent's ``gen_ai.agent.id`` /
+``gen_ai.agent.name`` on any such span started while an agent runs. At span end, other
+instrumentations' LLM and tool calls are counted (``counting.CallCounter``) and their spans
+with status ERROR are errors; the package's own spans are counted where they are made, and
+take part in the nesting. While content is captured, an LLM call's messages may be the
+run's input or output (``recognition.observe_call``).
 
 A span outside any session pays one dictionary look-up at start and end; a span of a
 session's trace also pays a context read and one entry in the map of open spans. At most
@@ -24,8 +26,9 @@ from opentelemetry.trace import StatusCode
 from .._runtime.owner import RUNTIME
 from .._runtime.registry import AGENT_KEY
 from . import attributes as attr
-from .conventions import KEYS, call_kind, present
+from .conventions import KEYS, LLM_CALL, call_kind, present
 from .counting import ERROR, CallCounter, span_usage
+from .recognition import observe_call
 
 MAX_OPEN = 1 << 16  # open spans remembered at once, across sessions
 _current = context.get_current
@@ -45,6 +48,8 @@ class SessionSpanProcessor(SpanProcessor):
         attributes: Any = span.attributes
         if attr.SESSION_ID not in attributes:
             span.set_attribute(attr.SESSION_ID, session.session_id)
+        if attr.CONVERSATION_ID not in attributes:
+            span.set_attribute(attr.CONVERSATION_ID, session.session_id)
         agent: Any = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
         if agent is not None and attr.AGENT_ID not in attributes:
             span.set_attributes({attr.AGENT_ID: agent[0], attr.AGENT_NAME: agent[1]})
@@ -69,6 +74,8 @@ class SessionSpanProcessor(SpanProcessor):
             if kind is not None:
                 with self._lock:
                     self._counter.span_ended(span, kind, span_usage(found), ours, session.totals)
+                if kind is LLM_CALL and RUNTIME.settings.capture_content:
+                    observe_call(session, span)
         if not ours and span.status.status_code is StatusCode.ERROR:
             session.totals.count(ERROR)
 

@@ -29,7 +29,7 @@ from .._runtime.owner import RUNTIME
 from .._runtime.registry import SESSION_KEY
 from .._runtime.settings import logger
 from . import attributes as attr
-from . import exits, metrics, reports, snapshots
+from . import exits, metrics, recognition, reports, snapshots
 from .content import attribute_value, normalize_tags, safe_str, user_attributes
 from .counting import ERROR, Totals
 from .event_spans import record_event
@@ -61,6 +61,7 @@ class Session:
         "end_state",
         "end_state_reason",
         "ended",
+        "exchange",
         "instruments",
         "name",
         "session_id",
@@ -68,6 +69,7 @@ class Session:
         "tags",
         "totals",
         "trace_id",
+        "user_id",
     )
 
     def __init__(
@@ -78,6 +80,7 @@ class Session:
         tags: list[str],
         name: str | None,
         previous_context: Context,
+        user_id: str | None = None,
     ) -> None:
         self.span = span
         self.trace_id = trace_id
@@ -89,6 +92,8 @@ class Session:
         self.ended = False
         self.totals = Totals()
         self.instruments: Any = None  # the metric instruments it is measured on, if any
+        self.user_id = user_id
+        self.exchange: Any = None  # its input and output, kept while content is captured
         self.context = context.set_value(
             SESSION_KEY, self, trace.set_span_in_context(span, previous_context)
         )
@@ -140,6 +145,19 @@ class Session:
 
     def set_tags(self, tags: Any) -> None:
         self._retag(normalize_tags(tags))
+
+    def set_input(self, value: Any) -> None:
+        """What this run was asked (text, or any value as JSON), for its root at the end.
+
+        Kept and exported only with content capture on; without it, the run's first LLM
+        call's last user message is its input.
+        """
+        recognition.give(self, False, value)
+
+    def set_output(self, value: Any) -> None:
+        """What this run answered, for its root at the end (content capture on only);
+        without it, the answer of the run's last LLM call is its output."""
+        recognition.give(self, True, value)
 
     def get_analytics(self) -> dict[str, Any]:
         """AgentOps' summary keys: LLM calls, Tool calls, Actions, Errors, Duration, Cost."""
@@ -243,6 +261,7 @@ class Session:
         span = self.span
         end_attributes = self.totals.as_attributes()
         end_attributes[attr.SESSION_END_STATE] = self.end_state
+        end_attributes.update(recognition.end_attributes(self))
         if reason is not None:
             end_attributes[attr.SESSION_END_STATE_REASON] = reason
         if legacy:
@@ -290,13 +309,15 @@ def start(
     name: Any = None,
     attributes: Any = None,
     session_id: Any = None,
+    user_id: Any = None,
     cls: type[Session] = Session,
 ) -> Session:
     """Start a session (a new root span) and make it current in the caller's context.
 
     ``session_id`` starts a run of that conversation on a fresh trace;
-    ``inherited_session_id`` continues an earlier session's own trace. ``cls`` is
-    the class of the session made (the API's adds AgentOps' methods).
+    ``inherited_session_id`` continues an earlier session's own trace. ``user_id``
+    (else a ``user.id`` among ``attributes``) is the end user it serves. ``cls`` is the
+    class of the session made (the API's adds AgentOps' methods).
     """
     tag_list = normalize_tags(tags, MAX_TAGS)
     if RUNTIME.settings.default_tags:
@@ -311,6 +332,12 @@ def start(
     current = trace.get_current_span(previous).get_span_context()
     links = [Link(current)] if current.is_valid else None
     start_attributes: dict[str, Any] = {} if attributes is None else user_attributes(attributes)
+    start_attributes.setdefault(attr.OPENINFERENCE_SPAN_KIND, attr.ROOT_SPAN_KIND)
+    user = recognition.valid_user_id(user_id)
+    if user is not None:
+        start_attributes[attr.USER_ID] = user
+    elif isinstance(start_attributes.get(attr.USER_ID), str):  # AgentOps 0.4's dict of tags
+        user = start_attributes[attr.USER_ID]
     if given_id is not None:  # known before the span exists: samplers see it
         start_attributes[attr.SESSION_ID] = start_attributes[attr.CONVERSATION_ID] = given_id
     if tag_list:
@@ -324,7 +351,7 @@ def start(
     if given_id is None:  # the session's id is its trace's, known once the span has one
         given_id = uuid_text(trace_id)
         span.set_attributes({attr.SESSION_ID: given_id, attr.CONVERSATION_ID: given_id})
-    session = cls(span, trace_id, given_id, tag_list, name, previous)
+    session = cls(span, trace_id, given_id, tag_list, name, previous, user)
     RUNTIME.sessions.register(session)
     context.attach(session.context)
     exits.arm_for_provider()

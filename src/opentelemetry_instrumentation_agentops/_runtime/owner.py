@@ -97,6 +97,8 @@ class Runtime:
         self.exit_status: Any = None  # what sys.exit() was given, for the process session
         self.llm_calls = LLMCalls()
         self.redirect = Redirect()
+        # Guards what sessions keep of their input and output (content capture on only).
+        self.exchange_lock = threading.Lock()
 
     def once(self, what: str) -> bool:
         """True the first time ``what`` is asked about: for one-time warnings."""
