@@ -16,7 +16,8 @@ Method (the one of ``shared/reference/peer-bench.md``):
   (GC stays on); each round runs bare(shared), candidate, bare(clean), one after another;
 - a feature measured against its own off switch has a ``prepare_bare`` that sets the off state
   before each baseline block and a ``prepare`` that sets the on state before each candidate
-  block (untimed), so the two states alternate round by round like any other pair;
+  block (untimed), so the two states alternate round by round like any other pair (a fault
+  against none likewise); ``cleanup`` undoes them once the comparison is done;
 - one discarded warm-up round of ``n // 4`` calls, then ``rounds`` measured rounds;
 - a ratio per round (candidate block / baseline block of the same round); reported as the
   median (min-max) of those ratios, with the median µs per call.
@@ -83,6 +84,8 @@ class Comparison:
     prepare_bare: Callable[[int], Any] | None = None
     # The OTel context every block of this comparison runs in (e.g. one with a session open).
     context: Any = None
+    # Untimed, once after the last block: undoes what prepare and prepare_bare set.
+    cleanup: Callable[[], Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # passed through to the Result
     headline: str = "shared"  # which baseline the headline ratio is against: shared or clean
 
@@ -141,6 +144,8 @@ def compare(comparison: Comparison, n: int, rounds: int) -> Result:
     try:
         return _rounds(comparison, order, n, rounds)
     finally:
+        if comparison.cleanup is not None:
+            comparison.cleanup()
         if token is not None:
             otel_context.detach(token)
 

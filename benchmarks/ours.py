@@ -13,11 +13,16 @@ Three kinds of rows (``KIND`` below; ``docs/benchmarks.rst`` lists them all):
   anyway: same name, attributes, timestamps passed in, end attributes and status (issue #16);
   what is left is our own Python;
 - ``switch``: a feature on against the same operation with that feature off (live snapshots,
-  counting in the span processor, metrics): what the feature itself costs.
+  counting in the span processor, metrics): what the feature itself costs;
+- ``fault``: the same operation with a fault injected against it without (issue #19: the live
+  thread stuck in the export of a snapshot, as with a collector that hangs).
 """
 
 from __future__ import annotations
 
+import contextvars
+import threading
+import time
 from time import time_ns
 from typing import Any
 
@@ -34,6 +39,7 @@ from harness import (
 from opentelemetry import context
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Status, StatusCode
 
 EVENT_ID = "5b7c1f0e-6f7e-4f5e-9d1c-2a3b4c5d6e7f"  # a fixed id for the bare spans
@@ -58,6 +64,7 @@ KIND = {
     "session-metrics-sdk": "simplest",
     "metrics-none": "switch",
     "metrics-sdk": "switch",
+    "session-live-stuck": "fault",
 }
 
 
@@ -72,6 +79,7 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
 
     # The global provider is already set: init() keeps it and adds only our span processor.
     agentops.init(auto_start_session=False)
+    explicit_provider = RUNTIME.settings.tracer_provider
     lib, lib_clean = shared.get_tracer("bench"), clean.get_tracer("bench")
 
     # One session stays open for items 1, 3 and 4; item 2 runs in the context from before it.
@@ -193,6 +201,44 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             RUNTIME.settings.meter_provider = provider
 
         return prepare
+
+    # The live thread stuck in a snapshot's export (a collector that hangs) while the application
+    # starts and ends sessions, on a provider of their own whose second processor holds the
+    # live thread's exports only (the application's go through at once).
+    hold = _HoldTheLiveThread()
+    stuck = make_provider()
+    stuck.add_span_processor(SimpleSpanProcessor(hold))
+    holders: list[Any] = []
+
+    def live_thread(held: bool) -> Any:
+        def prepare(n: int) -> None:
+            RUNTIME.settings.tracer_provider = stuck
+            RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL  # the timed sessions: default
+            if held:
+                hold.stick(lambda: holders.append(start_holder()))
+            else:
+                release_live_thread()
+
+        return prepare
+
+    def start_holder() -> Any:
+        # A session whose first snapshot is due at once, started outside the timed context.
+        RUNTIME.settings.live_interval = 0.001
+        try:
+            return contextvars.copy_context().run(agentops.start_session, name="holder")
+        finally:
+            RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL
+
+    def release_live_thread() -> None:
+        hold.release_and_wait()
+        for holder in holders:
+            holder.end_session()
+        holders.clear()
+
+    def restore() -> None:
+        release_live_thread()
+        RUNTIME.settings.tracer_provider = explicit_provider
+        RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL
 
     def switch_row(key: str, what: str, off: str, on: Any, off_state: Any) -> Comparison:
         # A session's start and end with a feature on, against the same with it off.
@@ -368,10 +414,64 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             metrics_state(True, meter_provider),
             metrics_state(False, meter_provider),
         ),
+        Comparison(
+            "session-live-stuck",
+            "`start_session()` + `end_session()`, the live thread stuck in the export of a "
+            "snapshot (a collector that hangs)",
+            "the same with the live thread idle",
+            session_start_end,
+            session_start_end,
+            session_start_end,
+            goal=1.2,
+            prepare=live_thread(held=True),
+            prepare_bare=live_thread(held=False),
+            cleanup=restore,
+            extra={"switch": True},
+        ),
     ]
     for comparison in comparisons:
         comparison.extra["kind"] = KIND[comparison.key]
     return comparisons
+
+
+class _HoldTheLiveThread(SpanExporter):
+    """An exporter that hangs for the live thread, while told to, and for no other thread."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.inside = threading.Event()
+        self.release = threading.Event()
+
+    def export(self, spans: Any) -> SpanExportResult:
+        from opentelemetry_instrumentation_agentops._runtime.schedule import THREAD_NAME
+
+        if self.holding and threading.current_thread().name == THREAD_NAME:
+            self.inside.set()
+            self.release.wait(60)  # a guard: the next baseline block releases it
+            self.inside.clear()
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def stick(self, snapshot_due: Any) -> None:
+        """Hold the live thread in the export of the snapshot ``snapshot_due()`` schedules."""
+        if self.inside.is_set():
+            return
+        self.release.clear()
+        self.holding = True
+        snapshot_due()
+        if not self.inside.wait(10):
+            raise RuntimeError("the live thread never exported a snapshot")
+
+    def release_and_wait(self) -> None:
+        self.holding = False
+        self.release.set()
+        deadline = time.monotonic() + 10
+        while self.inside.is_set():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the live thread never left the export")
+            time.sleep(0.001)
 
 
 if __name__ == "__main__":

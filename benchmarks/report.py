@@ -17,6 +17,11 @@ IMPORT_GOAL = 1.5  # import of ours / import of opentelemetry.sdk.trace
 # "Flat": after the first sample, RSS may not grow by more than this (the SDK's bounded queue and
 # allocator noise fit well inside it; something kept per event would not, at 100k+ events).
 EVENTS_FLAT_MIB = 16
+# Issue #19: bounds that were assertions of the tests, now goals of rows here.
+LIVE_ENTRY_GOAL = 300  # bytes the live scheduler holds per running session (tests/test_live.py)
+LIVE_AFTER_GOAL = 1024  # bytes it holds once every session ended and its entry came due
+OFFLINE_END_GOAL = 0.5  # s, slowest end_session() with the collector down: half its 1 s timeout
+EXIT_OVER_BOUND = 2.5  # s an exit may take beyond the flush bound with a collector that hangs
 
 
 def machine() -> dict[str, str]:
@@ -183,6 +188,7 @@ def scale_table(scale: dict[str, Any]) -> list[str]:
             f"| {delta:.1f} MiB ({sessions['per_item'] / 1024:.1f} KiB each) "
             f"| ≤ {SESSIONS_GOAL_MIB} MiB | {_met(delta, SESSIONS_GOAL_MIB)} |"
         )
+    lines += _live_rows(scale)
     if bare and "error" not in bare:
         lines.append(
             f"| for scale: {bare['count']:,} open bare root spans, no attributes "
@@ -201,6 +207,75 @@ def scale_table(scale: dict[str, Any]) -> list[str]:
     for name, item in scale.items():
         if isinstance(item, dict) and "error" in item:
             lines.append(f"| {name} | crashed: {item['error'].splitlines()[0]} | - | - |")
+    return lines
+
+
+def _live_rows(scale: dict[str, Any]) -> list[str]:
+    """Issue #19: the live scheduler's memory (a bound of tests/test_live.py until then)."""
+    live, off, ratio = scale.get("live"), scale.get("live-off"), scale.get("live_ratio")
+    if not (live and off and ratio) or "error" in live or "error" in off:
+        return []
+    per_session, after = live["scheduler_per_session"], live["scheduler_after"]
+    met = per_session <= LIVE_ENTRY_GOAL and after <= LIVE_AFTER_GOAL
+    pairs = len(scale.get("live_rounds", ()))
+    return [
+        f"| {live['count']:,} open sessions with live snapshots (every 0.1 s), against the same "
+        f"with them off, RSS ratio, median of {pairs} pairs of processes (min-max); the live "
+        "scheduler's heap (`sys.getsizeof` of its entries) once each had "
+        f"{live['snapshots'] // live['count']} snapshots "
+        f"| **{ratio['ratio']:.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f})**: "
+        f"{live['delta'] / MIB:.1f} / {off['delta'] / MIB:.1f} MiB, {live['threads']} thread; "
+        f"heap {per_session:.0f} B per running session, {after} B once all ended "
+        f"| ≤ {LIVE_ENTRY_GOAL} B per session, ≤ {LIVE_AFTER_GOAL} B once ended "
+        f"| {'yes' if met else '**no**'} |"
+    ]
+
+
+def faults_table(faults: dict[str, Any]) -> list[str]:
+    """Issue #19: a collector down or hung, against the null exporter."""
+    lines = ["| measurement | result | against the null exporter | goal | met |"]
+    lines.append("|---|---|---|---|---|")
+    down, null, ratio = faults.get("offline"), faults.get("offline-null"), faults.get("ratio")
+    if down and null and ratio and "error" not in down and "error" not in null:
+        pairs = len(faults.get("offline_rounds", ()))
+        slowest, growth = down["slowest_end"], down["growth"] / MIB
+        ratio_text = f"{ratio['ratio']:.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f})"
+        lines += [
+            f"| `end_session()` of {down['count']:,} sessions, the collector down (connection "
+            "refused, 1 s export timeout): the median call against the same sessions exported "
+            f"to the null exporter, median of {pairs} pairs of processes (min-max); the slowest "
+            f"| **{ratio_text}**: {down['median_end'] * 1e6:.0f} / "
+            f"{null['median_end'] * 1e6:.0f} µs; slowest {slowest * 1000:.1f} ms "
+            f"| slowest {null['slowest_end'] * 1000:.1f} ms "
+            f"| slowest < {OFFLINE_END_GOAL * 1000:.0f} ms (half the export timeout) "
+            f"| {'yes' if slowest < OFFLINE_END_GOAL else '**no**'} |",
+            f"| the same sessions, RSS growth from the first quarter to the last "
+            f"| **{growth:.1f} MiB** | {null['growth'] / MIB:.1f} MiB "
+            f"| flat (≤ {EVENTS_FLAT_MIB} MiB growth) | {_met(growth, EVENTS_FLAT_MIB)} |",
+        ]
+    exits = faults.get("exits")
+    if exits and "error" not in exits:
+        bound = exits["flush_bound"]
+        goal = bound + EXIT_OVER_BOUND
+        what = {
+            "exit": "the end of the program",
+            "exception": "an uncaught exception",
+            "sigterm": "SIGTERM (sent at its last statement)",
+        }
+        for how, text in what.items():
+            figures = exits[how]
+            lines.append(
+                f"| exit by {text}, a collector that hangs, {exits['left_running']} sessions of "
+                f"{exits['events_each']} events left running: seconds from its last statement "
+                f"to the end of the process, median of {exits['rounds']} "
+                f"| **{figures['hung']:.2f} s** (max {figures['hung_max']:.2f}) "
+                f"| {figures['null']:.2f} s "
+                f"| ≤ {goal:g} s (the flush bound, {bound:g} s, + {EXIT_OVER_BOUND:g} s) "
+                f"| {_met(figures['hung_max'], goal)} |"
+            )
+    for name, item in faults.items():
+        if isinstance(item, dict) and "error" in item:
+            lines.append(f"| {name} | crashed: {item['error'].splitlines()[0]} | - | - | - |")
     return lines
 
 
@@ -246,6 +321,7 @@ def results_markdown(
     peers: list[dict[str, Any]],
     scale: dict[str, Any],
     imports: dict[str, Any] | None = None,
+    faults: dict[str, Any] | None = None,
 ) -> str:
     """The whole RESULTS.md."""
     by_key = {r["key"]: r for r in ours}
@@ -292,6 +368,18 @@ def results_markdown(
         "## Scale",
         "",
         *scale_table(scale),
+        "",
+        "## Faults (issue #19)",
+        "",
+        "Bounds the tests used to assert, measured here; the tests keep the behaviour.",
+        "A fault against the same operation without it, interleaved round by round:",
+        "",
+        *ours_table([r for r in ours if r["extra"].get("kind") == "fault"]),
+        "",
+        "A collector down or hanging against the null exporter, fresh processes",
+        "(`benchmarks/faults.py`):",
+        "",
+        *faults_table(faults or {}),
         "",
     ]
     return "\n".join(parts)

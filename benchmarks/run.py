@@ -1,4 +1,4 @@
-"""The benchmark command: ratios against bare OpenTelemetry, peers, import time, memory.
+"""The benchmark command: ratios against bare OpenTelemetry, peers, import time, memory, faults.
 
     .venv/bin/python benchmarks/run.py              full run (a minute or two), writes RESULTS.md
     .venv/bin/python benchmarks/run.py --peers      first create the peers' venvs if missing
@@ -26,7 +26,10 @@ HERE = Path(__file__).resolve().parent
 # Many short rounds rather than a few long ones: a burst of another process spoils one round's
 # ratio, and the median of many rounds shrugs it off.
 # import_rounds: pairs of fresh interpreters; scale_rounds: pairs of RSS processes (sessions,
-# bare root spans of the same shape), alternating.
+# bare root spans of the same shape; live snapshots on, off), alternating. live_sessions: open
+# sessions of the live pair; offline_sessions: sessions run with the collector down (and with
+# the null exporter), fault_rounds pairs of them; exit_rounds: pairs of exits (hung collector,
+# null exporter) of each kind, each a few seconds (the flush bound).
 FULL = {
     "n": 500,
     "rounds": 21,
@@ -35,6 +38,10 @@ FULL = {
     "every": 100_000,
     "import_rounds": 41,
     "scale_rounds": 5,
+    "live_sessions": 1_000,
+    "offline_sessions": 10_000,
+    "fault_rounds": 3,
+    "exit_rounds": 2,
 }
 QUICK = {
     "n": 40,
@@ -44,6 +51,10 @@ QUICK = {
     "every": 500,
     "import_rounds": 3,
     "scale_rounds": 1,
+    "live_sessions": 200,
+    "offline_sessions": 400,
+    "fault_rounds": 1,
+    "exit_rounds": 1,
 }
 
 
@@ -92,12 +103,21 @@ def main(argv: list[str] | None = None) -> int:
     peer_results = [] if args.no_peers else run_peers(args, settings, timeout, crashed)
     imports = run_imports(settings, timeout, crashed)
     scale = run_scale(settings, timeout, crashed)
+    faults = run_faults(settings, timeout, crashed)
 
     info = report.machine()
     info["load average (1, 5, 15 min) at the start"] = load
     command = "benchmarks/run.py" + (" --quick" if args.quick else "")
     markdown = report.results_markdown(
-        info, command, settings, ours["results"], ours["environment"], peer_results, scale, imports
+        info,
+        command,
+        settings,
+        ours["results"],
+        ours["environment"],
+        peer_results,
+        scale,
+        imports,
+        faults,
     )
     print()
     print(markdown)
@@ -150,25 +170,13 @@ def run_imports(settings: dict[str, Any], timeout: float, crashed: list[str]) ->
 
 
 def run_scale(settings: dict[str, Any], timeout: float, crashed: list[str]) -> dict[str, Any]:
-    count = str(settings["sessions"])
-    scale: dict[str, Any] = {"sessions_rounds": [], "bare_same_rounds": []}
-    # Open sessions and open same-shape bare root spans alternate, a fresh process each, and the
-    # ratio is taken per pair (as every other figure is): a median over pairs.
-    for index in range(settings["scale_rounds"]):
-        pair = (("sessions", "sessions_rounds"), ("bare-same", "bare_same_rounds"))
-        for mode, rounds in pair if index % 2 == 0 else pair[::-1]:
-            say(f"scale: {mode} --count {count} (pair {index + 1})")
-            done = _subprocess([str(HERE / "scale.py"), mode, "--count", count], timeout)
-            if "error" in done:
-                scale[mode] = done
-                crashed.append(done["error"])
-                return scale
-            scale[rounds].append(done)
-    pairs = list(zip(scale["sessions_rounds"], scale["bare_same_rounds"], strict=True))
-    ratios = [s["delta"] / b["delta"] for s, b in pairs]
-    middle = sorted(range(len(pairs)), key=lambda i: ratios[i])[len(pairs) // 2]
-    scale["sessions"], scale["bare-same"] = pairs[middle]  # the pair of the median ratio
-    scale["ratio"] = {"ratio": ratios[middle], "min": min(ratios), "max": max(ratios)}
+    count, rounds = str(settings["sessions"]), settings["scale_rounds"]
+    # Open sessions against open same-shape bare root spans; live snapshots on against off.
+    scale = run_pairs("scale.py", ("sessions", "bare-same"), ["--count", count], rounds, timeout)
+    live = ["--count", str(settings["live_sessions"])]
+    live_pairs = run_pairs("scale.py", ("live", "live-off"), live, rounds, timeout)
+    live_pairs["live_ratio"] = live_pairs.pop("ratio", None)
+    scale.update(live_pairs)
     jobs = {
         "bare": ["bare", "--count", count],
         "events": ["events", "--count", str(settings["events"]), "--every", str(settings["every"])],
@@ -176,9 +184,54 @@ def run_scale(settings: dict[str, Any], timeout: float, crashed: list[str]) -> d
     for name, job in jobs.items():
         say(f"scale: {' '.join(job)}")
         scale[name] = _subprocess([str(HERE / "scale.py"), *job], timeout)
-        if "error" in scale[name]:
-            crashed.append(scale[name]["error"])
+    _crashes(scale, crashed)
     return scale
+
+
+def run_faults(settings: dict[str, Any], timeout: float, crashed: list[str]) -> dict[str, Any]:
+    """Issue #19: the collector down (against the null exporter), exits with a hung one."""
+    offline = ["--count", str(settings["offline_sessions"])]
+    rounds = settings["fault_rounds"]
+    # The ratio of their slowest end_session(); their RSS growth is reported beside.
+    faults = run_pairs("faults.py", ("offline", "offline-null"), offline, rounds, timeout)
+    rounds = str(settings["exit_rounds"])
+    say(f"faults: exits, {rounds} pairs of each kind (a few seconds each)")
+    faults["exits"] = _subprocess([str(HERE / "faults.py"), "exits", "--rounds", rounds], timeout)
+    _crashes(faults, crashed)
+    return faults
+
+
+def run_pairs(
+    script: str, modes: tuple[str, str], args: list[str], rounds: int, timeout: float
+) -> dict[str, Any]:
+    """``rounds`` pairs of fresh processes, ``script MODE *args`` for each of the two modes,
+    alternating which runs first; the ratio of their ``delta`` is taken per pair (as every
+    other figure is), and the pair of the median ratio is kept under the modes' names.
+
+    Also ``<mode>_rounds``: every run; ``ratio``: median, min and max of the ratios. A crash
+    is kept under its mode's name, with no ratio.
+    """
+    done: dict[str, Any] = {f"{mode.replace('-', '_')}_rounds": [] for mode in modes}
+    for index in range(rounds):
+        for mode in modes if index % 2 == 0 else modes[::-1]:
+            say(f"{Path(script).stem}: {mode} {' '.join(args)} (pair {index + 1})")
+            result = _subprocess([str(HERE / script), mode, *args], timeout)
+            if "error" in result:
+                return {mode: result}
+            done[f"{mode.replace('-', '_')}_rounds"].append(result)
+    first, second = (done[f"{mode.replace('-', '_')}_rounds"] for mode in modes)
+    pairs = list(zip(first, second, strict=True))
+    ratios = [a["delta"] / b["delta"] for a, b in pairs]
+    middle = sorted(range(len(pairs)), key=lambda i: ratios[i])[len(pairs) // 2]
+    done[modes[0]], done[modes[1]] = pairs[middle]  # the pair of the median ratio
+    done["ratio"] = {"ratio": ratios[middle], "min": min(ratios), "max": max(ratios)}
+    return done
+
+
+def _crashes(results: dict[str, Any], crashed: list[str]) -> None:
+    crashed.extend(
+        item["error"] for item in results.values() if isinstance(item, dict) and "error" in item
+    )
 
 
 def _subprocess(argv: list[str], timeout: float) -> dict[str, Any]:

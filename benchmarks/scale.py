@@ -13,7 +13,12 @@ that prints one JSON document, so one measurement's heap never pollutes the next
 - ``events``: one session, ``count`` ``record(ActionEvent)`` calls; RSS sampled every
   ``every`` events. The default ``BatchSpanProcessor`` (queue bounded at 2048 spans) is used,
   so a bounded queue is all the pipeline may hold; flat memory means the package keeps
-  nothing per event.
+  nothing per event;
+- ``live``: RSS of ``count`` sessions open with live snapshots every 0.1 s, as ``sessions``;
+  then, once each had two snapshots, and once they all ended and their entries came due, the
+  bytes the live scheduler's heap holds for them (``sys.getsizeof`` of the heap and of each
+  entry with what only it holds); ``live-off``: the same sessions with live snapshots off, the
+  baseline of the RSS ratio (issue #19: these bytes were a bound in ``tests/test_live.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import gc
 import json
 import resource
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -31,10 +37,11 @@ from typing import Any
 from harness import NullExporter
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 MIB = 1024 * 1024
+LIVE_INTERVAL = 0.1  # seconds: the ``live`` mode's snapshots come at 0.1, 0.3, 0.7 s, ...
 
 
 def rss_bytes() -> int:
@@ -127,6 +134,77 @@ def open_bare_same(count: int) -> dict[str, Any]:
     return _rss_of_open(count, open_one, lambda s: s.end())
 
 
+class _CountSnapshots(SpanProcessor):
+    """Counts the snapshot spans that ended."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_end(self, span: Any) -> None:
+        if span.attributes.get("agentops.session.live"):
+            self.count += 1
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+def live_sessions(count: int, live: bool) -> dict[str, Any]:
+    import opentelemetry_instrumentation_agentops as agentops
+    from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+    from opentelemetry_instrumentation_agentops._runtime.schedule import THREAD_NAME
+
+    settings, scheduler = RUNTIME.settings, RUNTIME.snapshots
+
+    tp = provider()
+    snapshots = _CountSnapshots()
+    tp.add_span_processor(snapshots)
+    agentops.init(auto_start_session=False)
+    settings.live_interval = LIVE_INTERVAL if live else 0.0
+    agentops.start_session().end_session()  # warm-up: imports, tracer, processor
+    _wait_for(lambda: not scheduler.heap, "the warm-up's entry")
+    held = {"started": _held_by_scheduler(scheduler)}
+
+    def two_snapshots_each() -> None:
+        held["opened"] = _held_by_scheduler(scheduler)
+        if live:
+            _wait_for(lambda: snapshots.count >= 2 * count, "two snapshots of every session")
+            held["running"] = _held_by_scheduler(scheduler)
+
+    opened = _rss_of_open(
+        count,
+        lambda: agentops.start_session(tags=["scale"]),
+        lambda session: session.end_session(),
+        two_snapshots_each,
+    )
+    # Every entry is dropped when it comes due next (at most 4 intervals away).
+    _wait_for(lambda: not scheduler.heap, "an empty heap")
+    running = max(held["opened"], held.get("running", 0)) - held["started"]
+    threads = sum(t.name == THREAD_NAME for t in threading.enumerate())
+    return {
+        **opened,
+        "live": live,
+        "snapshots": snapshots.count,
+        "threads": threads,
+        "scheduler_running": running,
+        "scheduler_per_session": running / count,
+        "scheduler_after": _held_by_scheduler(scheduler),
+    }
+
+
+def _held_by_scheduler(scheduler: Any) -> int:
+    """Bytes of the schedule's heap: the list and each entry with what only it holds."""
+    with scheduler.condition:
+        heap = list(scheduler.heap)
+    return sys.getsizeof(scheduler.heap) + sum(
+        sys.getsizeof(entry) + sum(sys.getsizeof(item) for item in entry) for entry in heap
+    )
+
+
 def many_events(count: int, every: int) -> dict[str, Any]:
     import opentelemetry_instrumentation_agentops as agentops
 
@@ -164,7 +242,9 @@ def many_events(count: int, every: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("sessions", "bare", "bare-same", "events"))
+    parser.add_argument(
+        "mode", choices=("sessions", "bare", "bare-same", "events", "live", "live-off")
+    )
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--every", type=int, default=100_000, help="events between samples")
     args = parser.parse_args()
@@ -174,6 +254,8 @@ def main() -> None:
         result = open_bare(args.count)
     elif args.mode == "bare-same":
         result = open_bare_same(args.count)
+    elif args.mode in ("live", "live-off"):
+        result = live_sessions(args.count, args.mode == "live")
     else:
         result = many_events(args.count, args.every)
     sys.stdout.write(json.dumps({"mode": args.mode, **result}) + "\n")

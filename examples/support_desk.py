@@ -2,9 +2,10 @@
 
 Offline and deterministic. The real ``openai`` client talks to the local fake OpenAI-compatible
 server (``fake_openai.py``, started here), traced by the OpenAI instrumentation
-(``opentelemetry-instrumentation-genai-openai``). The desk's tools and actions are recorded with
-this package's decorators. Four customers are served concurrently with asyncio, each
-conversation in its own session (its own trace, with its own ``session.id``):
+(``opentelemetry-instrumentation-genai-openai``), which ``init()`` turns on. The desk's tools
+and actions are recorded with this package's decorators. Four customers are served
+concurrently with asyncio, each conversation in its own session (its own trace, with its own
+``session.id``):
 
 * alice asks where her order is: the model calls the ``lookup_order`` tool, then answers;
 * bob wants a refund: ``lookup_order``, then the ``issue_refund`` action;
@@ -13,10 +14,12 @@ conversation in its own session (its own trace, with its own ``session.id``):
   human and the session ends **Fail**.
 
 Each ended session logs one summary line. Spans go where the standard ``OTEL_*`` variables say
-(``init()`` sets up OTLP/HTTP to localhost:4318 when no TracerProvider is configured)::
+(``init()`` sets up OTLP/HTTP to localhost:4318 when no TracerProvider is configured). Phoenix
+takes traces but no metrics: turn the metrics off, or their exporter logs a 405 failure::
 
-    OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:6006 python examples/support_desk.py  # Phoenix
-    OTEL_TRACES_EXPORTER=none python examples/support_desk.py       # the summary lines only
+    OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:6006 OTEL_METRICS_EXPORTER=none \
+        python examples/support_desk.py                                 # Phoenix
+    OTEL_TRACES_EXPORTER=none python examples/support_desk.py          # the summary lines only
 
 ``--sessions-file PATH`` writes the sessions (name, ids, end state, analytics) as JSON.
 """
@@ -35,7 +38,6 @@ from typing import Any
 import openai
 from fake_openai import FAIL_MODEL, FakeOpenAIServer
 from opentelemetry import trace
-from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
 
 import opentelemetry_instrumentation_agentops as agentops
 
@@ -211,8 +213,9 @@ def setup_telemetry() -> None:
     logging.basicConfig(format="%(message)s", level=logging.WARNING)
     logging.getLogger(LOGGER_NAME).setLevel(logging.INFO)  # one summary line per ended session
     # Keeps a TracerProvider already set (e.g. by opentelemetry-instrument), else makes one.
+    # It also turns on the installed OpenAI instrumentation (instrument_llm_calls=True, the
+    # default), unless one is already active: no OpenAIInstrumentor().instrument() of our own.
     agentops.init(auto_start_session=False, service_name="support-desk", tags=["support-desk"])
-    OpenAIInstrumentor().instrument()
 
 
 def main(argv: list[str] | None = None) -> int:

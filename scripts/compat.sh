@@ -8,9 +8,10 @@
 # beside the checkout when missing, each with the project (editable, with its [openai] extra),
 # the openai client, pytest and a Jupyter kernel, then runs tests/compat in each. Fails when
 # any run fails or runs no test (pytest 5). Set PYTHON to choose the interpreter (>= 3.10).
-# Some tests run programs from AgentOps' own repository, read from the git directory
-# AGENTOPS_REPO (default /work/.mirror/AgentOps-AI+agentops/repo); without it they are not
-# collected, and this script says so (PyPI ships no copy of those programs).
+# Some tests run programs from AgentOps' own repository (PyPI ships no copy of them), read from
+# ../shared/agentops-programs/<tag>/<path> beside the checkout, or from the git directory
+# AGENTOPS_REPO when it is set (tests/compat/programs.py); a missing one fails its test. This
+# script prints which source the run uses.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
@@ -63,11 +64,7 @@ EOF
 }
 
 status=0
-repo="${AGENTOPS_REPO:-/work/.mirror/AgentOps-AI+agentops/repo}"
-if ! git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
-    echo "NOTE: AgentOps' repository is not at AGENTOPS_REPO=$repo: the tests that run its" \
-        "own programs (tests/compat/test_agentops_repo*.py) are not collected." >&2
-fi
+"$PYTHON" tests/compat/programs.py
 for line in "${lines[@]}"; do
     printf '\n== agentops %s %s(%s)\n' "${AGENTOPS[$line]}" "${EXTRA[$line]:+${EXTRA[$line]} }" \
         "${VENV[$line]}"

@@ -30,8 +30,12 @@ step() { printf '\n== %s\n' "$*"; }
 warn() { printf '%s\n' "$*" >&2; }
 
 step "project virtual environment (.venv)"
-[[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
+if [[ ! -x .venv/bin/python ]]; then
+    "$PYTHON" -m venv .venv
+    # Editable installs of a pyproject-only project need pip >= 21.3 (Python 3.10.0 bundles
+    # 21.2.3): upgraded once, when the venv is made here, not on every run.
+    .venv/bin/python -m pip install -q --upgrade pip
+fi
 .venv/bin/python -m pip install -q -e '.[test]'
 
 WORK="$(mktemp -d -t agentops-demo-XXXXXX)"

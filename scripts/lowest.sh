@@ -26,7 +26,7 @@ rm -rf "$venv"
 # The tests that need the full `test` extra (OpenAI, zero-code mode with the distro, Jupyter,
 # Prometheus' exporter) and the reliability suite are left to the main run.
 exec "$venv/bin/python" -m pytest tests -q -p no:cacheprovider -m "not e2e and not compat" \
-    --ignore=tests/reliability --ignore=tests/test_examples.py \
+    --ignore=tests/reliability --ignore=tests/test_examples.py --ignore=tests/test_readme.py \
     --ignore=tests/test_fake_openai.py --ignore=tests/test_notebook.py \
     --ignore=tests/test_openai_session.py --ignore=tests/test_zero_code.py \
     --ignore=tests/test_fake_served.py --ignore=tests/test_llm_calls.py \

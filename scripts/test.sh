@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs everything the tests need, then runs all of them.
 #
-#   bash scripts/test.sh            lint, the end user's install (Python 3.10, 3.11, 3.13),
+#   bash scripts/test.sh            lint, the docs build (sphinx -W),
+#                                   the end user's install (Python 3.10, 3.11, 3.13),
 #                                   unit + integration + end-to-end tests (Phoenix),
 #                                   the core tests at the lowest declared versions,
 #                                   compatibility tests against the real agentops packages,
@@ -34,6 +35,13 @@ step "lint and type check"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+
+step "docs: the manual (docs/) built with warnings as errors"
+docs_out="$(mktemp -d)"
+docs_status=0
+.venv/bin/python -m sphinx -W --keep-going -q -b html docs "$docs_out" || docs_status=$?
+rm -rf "$docs_out"
+((docs_status == 0))
 
 # pytest exits 5 when it ran no test: that is a failure here, never a pass.
 run_pytest() {

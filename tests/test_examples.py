@@ -103,9 +103,14 @@ def test_support_desk_script_prints_one_summary_per_session(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "4 conversations served: 3 Success, 1 Fail"
     lines = [line for line in done.stderr.splitlines() if line.startswith("Session ")]
+    # Nothing else: no "Attempting to instrument while already instrumented", no traceback,
+    # no warning a user would take for an error (dave's Fail is the summary line's, no more).
+    assert [line for line in done.stderr.splitlines() if line not in lines] == []
     ended = dict(re.findall(r"^Session support (\w+) ended (\w+) ", "\n".join(lines), re.M))
     assert ended == {"alice": "Success", "bob": "Success", "carol": "Success", "dave": "Fail"}
     assert all("| trace_id=" in line for line in lines)
+    # init() turned the OpenAI instrumentation on: the chat calls are counted.
+    assert all("| LLM calls: 2 |" in line for line in lines if " dave " not in line)
     written = json.loads(sessions_file.read_text())
     assert [s["name"] for s in written] == [f"support {c}" for c in CUSTOMERS]
     for item in written:

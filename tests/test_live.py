@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
+from collections import Counter
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -146,14 +146,17 @@ class _BlockingExporter(SpanExporter):
     def __init__(self) -> None:
         self.release = threading.Event()
         self.entered = threading.Event()
+        self.left = threading.Event()
 
     def export(self, spans):
         self.entered.set()
-        self.release.wait(10)
+        self.release.wait(10)  # only a guard: the test releases it
+        self.left.set()
         return SpanExportResult.SUCCESS
 
 
 def test_a_hung_export_of_a_snapshot_never_blocks_the_application(interval):
+    """How long the application takes meanwhile: ``session-live-stuck`` in benchmarks/ours.py."""
     exporter = _BlockingExporter()
     provider = TracerProvider()
     RUNTIME.settings.tracer_provider = provider
@@ -162,46 +165,37 @@ def test_a_hung_export_of_a_snapshot_never_blocks_the_application(interval):
     try:
         assert exporter.entered.wait(5), "no snapshot was exported"
         # The live thread is stuck inside the export; the application goes on.
-        started = time.monotonic()
         second = agentops.start_session(name="second")
-        took = time.monotonic() - started
+        stuck_meanwhile = not exporter.left.is_set()
         exporter.release.set()
         second.end_session()
         first.end_session()
     finally:
         exporter.release.set()
-    assert took < 0.5, took
+    assert stuck_meanwhile, "start_session() waited for the snapshot's export"
 
 
-def test_a_thousand_long_sessions_cost_one_thread_and_bounded_memory(spans, interval, capsys):
+def test_a_thousand_long_sessions_cost_one_thread_and_one_entry_each(spans, interval):
+    """What the entries weigh in bytes: ``benchmarks/scale.py live``, a row of its Scale table."""
     count = 1000
     sessions = [agentops.start_session(name=f"long {n}") for n in range(count)]
-    scheduled = _held_by_scheduler()
+    _assert_one_entry_at_most_per_session(sessions)
     wait_for(lambda: len(snapshots(spans)) >= 2 * count, timeout=60, what="two snapshots each")
     assert len(live_threads()) == 1
-    held_running = _held_by_scheduler()
+    _assert_one_entry_at_most_per_session(sessions)
     for session in sessions:
         session.end_session()
     # Every entry is dropped when it comes due next (at most 4 intervals away).
     wait_for(lambda: not RUNTIME.snapshots.heap, timeout=10, what="an empty heap")
     assert {s.context.trace_id for s in snapshots(spans)} == {s.trace_id for s in sessions}
-    per_session = max(scheduled, held_running) / count
-    with capsys.disabled():
-        print(
-            f"\nlive sessions: {count} running cost 1 thread and {per_session:.0f} bytes each "
-            f"in the scheduler ({max(scheduled, held_running) / 1024:.0f} KiB)"
-        )
-    assert per_session < 300
-    assert _held_by_scheduler() < 1024
 
 
-def _held_by_scheduler() -> int:
-    """Bytes of the scheduler's heap: the list and each entry with what only it holds."""
+def _assert_one_entry_at_most_per_session(sessions: list) -> None:
+    """No session has two entries in the heap (the thread may hold some off it while it
+    snapshots their sessions; ended sessions' entries wait there until they come due)."""
     with RUNTIME.snapshots.condition:
-        heap = list(RUNTIME.snapshots.heap)
-    return sys.getsizeof(RUNTIME.snapshots.heap) + sum(
-        sys.getsizeof(entry) + sum(sys.getsizeof(item) for item in entry) for entry in heap
-    )
+        watched = Counter(id(entry[2]()) for entry in RUNTIME.snapshots.heap)
+    assert max(watched[id(session)] for session in sessions) == 1
 
 
 # -- processes: exit and fork ---------------------------------------------------------------

@@ -5,7 +5,8 @@ version: ``.venv-agentops-0.3`` and ``.venv-agentops-0.4``), or by hand with
 ``<venv>/bin/python -m pytest tests/compat``. ``pytest tests`` in the main
 environment leaves them out unless ``AGENTOPS_COMPAT=1``; naming this directory
 on the command line always collects them. Without agentops they fail, never skip,
-so a run that silently tested nothing cannot pass.
+so a run that silently tested nothing cannot pass. AgentOps' own programs are read as
+``programs.py`` says (``../shared/agentops-programs`` by default); a missing one fails.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from support.tiers import outside_the_run
 
 from examples.fake_openai import FakeOpenAIServer
 
-from .scripts import AGENTOPS_REPO, agentops_repo_available
+from . import programs
 
 HERE = Path(__file__).resolve().parent
+_ran: list[pytest.Item] = []  # the tests of this run that read AgentOps' programs
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -31,20 +33,21 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         return True  # the crewai environment of scripts/compat.sh runs it
     if collection_path.name.endswith("_04.py") and (agentops_version() or "").startswith("0.3"):
         return True
-    # AgentOps' own programs are read from its repository, which is never copied into this one
-    # and which PyPI does not ship: without it they are not collected, and the header says so.
-    if collection_path.name.startswith("test_agentops_repo") and not agentops_repo_available():
-        return True
     return None
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    if agentops_repo_available():
-        return f"AgentOps' repository: {AGENTOPS_REPO} (its programs run)"
-    return (
-        f"AgentOps' repository: NOT FOUND at AGENTOPS_REPO={AGENTOPS_REPO}; the tests that run "
-        "its programs (test_agentops_repo*.py) are not collected"
-    )
+    return programs.source()
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    _ran[:] = [item for item in items if item.path.name.startswith("test_agentops_repo")]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    # Also under -q, which leaves the header out: the run says where the programs came from.
+    if _ran:
+        terminalreporter.write_line(programs.source())
 
 
 def _installed(distribution: str) -> bool:

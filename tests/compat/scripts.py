@@ -14,13 +14,10 @@ decorated functions and classes) first, then instruments, then the rest.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import textwrap
 from pathlib import Path
 from typing import Any
 
-import pytest
 from support.span_file import read_spans, run_script
 
 SOCKET_GUARD = """
@@ -208,48 +205,9 @@ def run_program(
     return Run(read_spans(span_file), json.loads(lines[-1][len("REPORT ") :]), output)
 
 
-# -- programs from AgentOps' own repository ---------------------------------------------------
+# -- what AgentOps' programs expect (they are read by ``programs.py``) --------------------------
 
-AGENTOPS_REPO = os.environ.get("AGENTOPS_REPO", "/work/.mirror/AgentOps-AI+agentops/repo")
 AGENTOPS_API_KEY = "11111111-1111-4111-8111-111111111111"  # AgentOps' own tests' key
-
-
-def agentops_repo_available() -> bool:
-    """Whether AgentOps' repository can be read (the session's ``fetch`` brings it)."""
-    try:
-        subprocess.run(
-            ["git", "-C", AGENTOPS_REPO, "rev-parse", "--git-dir"], capture_output=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return False
-    return True
-
-
-def repo_program(tag: str, path: str) -> str:
-    """The source of ``path`` at ``tag`` in AgentOps' repository; a notebook's code cells.
-
-    The repository is read, never copied into this one: set AGENTOPS_REPO to its git
-    directory (a clone's ``.git``, or a bare mirror).
-    """
-    try:
-        text = subprocess.run(
-            ["git", "-C", AGENTOPS_REPO, "show", f"{tag}:{path}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError) as error:
-        pytest.fail(
-            f"AgentOps' repository is needed at AGENTOPS_REPO={AGENTOPS_REPO} (a git directory "
-            f"with tag {tag}) to run its programs: {error}",
-            pytrace=False,
-        )
-    if not path.endswith(".ipynb"):
-        return text
-    cells = json.loads(text)["cells"]
-    code = ("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    lines = (line for cell in code for line in cell.splitlines() if not line.startswith("%"))
-    return "\n".join(lines) + "\n"
 
 
 def openai_env(server: Any) -> dict[str, str]:

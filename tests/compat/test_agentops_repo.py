@@ -1,7 +1,8 @@
 """Programs from AgentOps' own repository, run unchanged, offline, with the instrumentor active.
 
-Each is read from AgentOps' git repository (``scripts.repo_program``), never copied here,
-and runs in a fresh interpreter against the fake OpenAI server of ``examples/``, with
+Each is read from ``../shared/agentops-programs/<tag>/<path>`` beside the project, or from the
+git directory ``AGENTOPS_REPO`` (``programs.py``), never copied here; a missing one fails its
+test. Each runs in a fresh interpreter against the fake OpenAI server of ``examples/``, with
 ``AGENTOPS_API_KEY`` set and a socket guard that lets it reach only that server. The
 project's ``[openai]`` extra is installed beside agentops, as a migrating user would.
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from .scripts import openai_env, repo_program, run_program
+from .programs import agentops_program
+from .scripts import openai_env, run_program
 
 pytestmark = pytest.mark.compat
 END = "agentops.session.end_state"
@@ -29,7 +31,7 @@ def llm_spans(run, root) -> list[dict]:
 
 def test_multi_session_llm_gives_two_sessions_each_with_its_llm_call(tmp_path, fake_openai):
     """0.3.26 tests/core_manual_tests/multi_session_llm.py: session.patch and session=."""
-    program = repo_program("0.3.26", "tests/core_manual_tests/multi_session_llm.py")
+    program = agentops_program("0.3.26", "tests/core_manual_tests/multi_session_llm.py")
     run = run_program(tmp_path, program, env=openai_env(fake_openai))
     run.assert_clean()
     roots = {tuple(r["attributes"]["agentops.session.tags"]): r for r in run.roots()}
@@ -47,7 +49,7 @@ def test_multi_session_llm_gives_two_sessions_each_with_its_llm_call(tmp_path, f
 
 def test_multi_agent_example_attributes_llm_calls_to_their_agent(tmp_path, fake_openai):
     """0.3.26 examples/multi_agent_example.ipynb: two @track_agent classes calling OpenAI."""
-    program = repo_program("0.3.26", "examples/multi_agent_example.ipynb")
+    program = agentops_program("0.3.26", "examples/multi_agent_example.ipynb")
     end = "agentops.end_session('Success')\n"
     run = run_program(tmp_path, program, end, env=openai_env(fake_openai))
     run.assert_clean()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .scripts import openai_env, repo_program, run_program
+from .programs import agentops_program
+from .scripts import openai_env, run_program
 from .test_agentops_repo import END, LLM_CALLS, llm_spans
 
 pytestmark = pytest.mark.compat
@@ -20,7 +21,7 @@ OPENAI_04 = {
 @pytest.mark.parametrize("path", OPENAI_04)
 def test_openai_examples_validate_their_spans_locally(tmp_path, fake_openai, path):
     """0.4.21's OpenAI examples: start_trace, chat (plain and streamed), validate_trace_spans."""
-    run = run_program(tmp_path, repo_program("0.4.21", path), env=openai_env(fake_openai))
+    run = run_program(tmp_path, agentops_program("0.4.21", path), env=openai_env(fake_openai))
     run.assert_clean()  # validate_trace_spans asked no server
     # Each prints its own success line once validate_trace_spans() returned, "❌" when it raised.
     assert "\u2705" in run.output and "\u274c" not in run.output, run.output

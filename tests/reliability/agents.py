@@ -22,12 +22,6 @@ HELPERS = '''\
 import opentelemetry_instrumentation_agentops as agentops
 
 
-def rss_kb():
-    """Resident memory now (Linux), in KiB."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
-
-
 def peak_rss_kb():
     """The process's peak resident memory (ru_maxrss would include its parent's before exec)."""
     with open("/proc/self/status") as status:
@@ -60,16 +54,14 @@ def run_agent(tmp_path: Path, body: str, timeout: float = 60, **env: str):
 
 def run_until_signal(
     tmp_path: Path, body: str, sig: int = signal.SIGTERM, timeout: float = 30, **env: str
-) -> tuple[int, str, float, list[dict]]:
+) -> tuple[int, str, list[dict]]:
     """Start the agent, wait for its "ready" line, send ``sig``.
 
-    Returns the exit code, stderr, seconds from the signal to the exit and the spans.
+    Returns the exit code, stderr and the spans (``timeout``: a guard against a hang).
     """
     LEDGER["agent processes run"] += 1
-    returncode, stderr, took = signal_when_ready(
-        tmp_path, HELPERS + body, sig, timeout=timeout, **env
-    )
-    return returncode, stderr, took, read_spans(tmp_path / "spans.jsonl")
+    returncode, stderr = signal_when_ready(tmp_path, HELPERS + body, sig, timeout=timeout, **env)
+    return returncode, stderr, read_spans(tmp_path / "spans.jsonl")
 
 
 def count(spans: list[dict]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
 
 import pytest
 from support.network import free_port, hung_collector
@@ -27,7 +26,6 @@ pytestmark = [
 
 END_STATE = "agentops.session.end_state"
 REASON = "agentops.session.end_state_reason"
-FLUSH_BOUND = 5.0  # lifecycle.FLUSH_TIMEOUT_MILLIS, in seconds
 OFFLINE_SESSIONS = scale(2_000, 20_000)
 BATCH_QUEUE = 2048 + 512  # the SDK BatchSpanProcessor's queue and the batch being sent
 
@@ -53,31 +51,21 @@ def search(query):
     return query
 
 
-n = int(os.environ["SESSIONS"])
-rss = {}
-slowest_end = 0.0
-for i in range(n):
+for i in range(int(os.environ["SESSIONS"])):
     agentops.start_session(name=f"s{i}")
     agentops.record(agentops.ActionEvent(action_type="plan"))
     search("x")
-    started = time.perf_counter()
     agentops.end_session("Success")
-    slowest_end = max(slowest_end, time.perf_counter() - started)
-    if i + 1 in (n // 4, n):
-        gc.collect()
-        rss[i + 1] = rss_kb()
+gc.collect()
 live_spans = sum(isinstance(o, ReadableSpan) for o in gc.get_objects())
 live_sessions = sum(isinstance(o, agentops.Session) for o in gc.get_objects())
-report(
-    rss_growth_kb=rss[n] - rss[n // 4],
-    slowest_end=slowest_end,
-    live_spans=live_spans,
-    live_sessions=live_sessions,
-)
+report(live_spans=live_spans, live_sessions=live_sessions)
 """
 
 
 def test_collector_down_for_the_whole_run(tmp_path):
+    """How long end_session() takes and how much memory grows meanwhile are rows of the
+    benchmarks' Faults table (``benchmarks/faults.py offline``)."""
     port = free_port()  # nobody listens: connections are refused
     result, spans = run_agent(
         tmp_path,
@@ -92,12 +80,9 @@ def test_collector_down_for_the_whole_run(tmp_path):
     assert "Traceback" not in result.stderr
     assert "Connection refused" in result.stderr  # the fault really happened
     run = figures(result.stdout, "collector down")
-    # Half the exporter's 1 s timeout: end_session() never waited for the collector.
-    assert run["slowest_end"] < 0.5, run
     assert run["live_sessions"] == 0, run
-    # Memory is bounded by the exporter's queue, not by the number of sessions.
+    # What is kept is bounded by the exporter's queue, not by the number of sessions.
     assert run["live_spans"] <= BATCH_QUEUE + 16, run
-    assert run["rss_growth_kb"] < 16 * 1024, run
     sessions = session_roots(spans)
     assert len(sessions) == OFFLINE_SESSIONS
     for name, (root,) in sessions.items():
@@ -107,7 +92,8 @@ def test_collector_down_for_the_whole_run(tmp_path):
     count(spans)
 
 
-# -- a collector that hangs: exit and SIGTERM stay bounded --------------------------------
+# -- a collector that hangs: exit and SIGTERM still end the sessions and the process -------
+# (how long they take against the flush bound: ``benchmarks/faults.py exits``, Faults table)
 
 HUNG = """
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -123,21 +109,19 @@ for n in range(3):
     for _ in range(700):  # enough for the exporter to be stuck on a batch, more queued
         agentops.record(agentops.ActionEvent(action_type=f"left{n}"))
 time.sleep(0.2)
-report(leaving_at=time.time())
+report()
 if os.environ["HOW"] == "exception":
     raise RuntimeError("leaving by an exception")
 """
 
 
 @pytest.mark.parametrize(("how", "end_state"), [("exit", "Indeterminate"), ("exception", "Fail")])
-def test_exit_with_a_hung_collector_waits_at_most_the_flush_bound(tmp_path, how, end_state):
-    with hung_collector() as endpoint:
+def test_exit_with_a_hung_collector_still_ends_and_exports_the_sessions(tmp_path, how, end_state):
+    with hung_collector() as endpoint:  # the timeout only guards against a hang
         result, spans = run_agent(tmp_path, HUNG, timeout=120, HUNG=endpoint, HOW=how)
-        exited_at = time.time()
     LEDGER["faults injected"] += 1
     assert result.returncode == (0 if how == "exit" else 1), result.stderr[-2000:]
-    exit_seconds = exited_at - figures(result.stdout, f"hung collector, {how}")["leaving_at"]
-    assert exit_seconds < FLUSH_BOUND + 2.5, exit_seconds
+    figures(result.stdout, f"hung collector, {how}")
     for n in range(3):
         root = one_root(spans, f"session left{n}")
         assert root["attributes"][END_STATE] == end_state
@@ -197,20 +181,19 @@ def _assert_terminated_workers(spans: list[dict]) -> None:
 
 @pytest.mark.parametrize("setup", ["init", "instrumentor"])
 def test_sigterm_ends_the_sessions_of_every_thread_then_dies_of_it(tmp_path, setup):
-    returncode, stderr, _, spans = run_until_signal(tmp_path, TERMINATED, SETUP=setup)
+    returncode, stderr, spans = run_until_signal(tmp_path, TERMINATED, SETUP=setup)
     LEDGER["faults injected"] += 1
     assert returncode == -signal.SIGTERM, stderr[-2000:]
     _assert_terminated_workers(spans)
 
 
-def test_sigterm_with_a_hung_collector_still_dies_within_the_flush_bound(tmp_path):
-    with hung_collector() as endpoint:
-        returncode, stderr, took, spans = run_until_signal(
+def test_sigterm_with_a_hung_collector_still_ends_the_sessions_and_dies_of_it(tmp_path):
+    with hung_collector() as endpoint:  # run_until_signal's timeout only guards against a hang
+        returncode, stderr, spans = run_until_signal(
             tmp_path, TERMINATED, SETUP="init", HUNG=endpoint
         )
     LEDGER["faults injected"] += 1
     assert returncode == -signal.SIGTERM, stderr[-2000:]
-    assert took < FLUSH_BOUND + 2.5, took
     _assert_terminated_workers(spans)
 
 
