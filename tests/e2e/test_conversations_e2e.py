@@ -8,12 +8,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,13 +71,12 @@ def sessions_by_id(url: str, project: str, traces: dict[str, int]) -> dict[str, 
     return {s["session_id"]: s for s in found}
 
 
-def test_a_conversation_served_turn_by_turn_is_one_session_with_a_trace_per_turn(
-    phoenix: PhoenixServer,
-) -> None:
-    project = new_project("chat")
+@contextlib.contextmanager
+def chat_server(phoenix: PhoenixServer, project: str, **env: str) -> Iterator[str]:
+    """The example chat server exporting to ``project``, until the block ends: its URL."""
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "examples" / "chat_server.py"), "--port", "0"],
-        env=exporting_env(phoenix, project),
+        env=exporting_env(phoenix, project, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -83,11 +84,23 @@ def test_a_conversation_served_turn_by_turn_is_one_session_with_a_trace_per_turn
     try:
         started = server.stdout.readline().split()
         assert started[:3] == ["chat", "server", "on"], (started, server.stderr.read())
-        url = started[3]
-        turns = [talk(url, "conversation-e2e", message) for message in CONVERSATION]
-        other = talk(url, "another-conversation", "Hi")
+        yield started[3]
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_a_conversation_served_turn_by_turn_is_one_session_with_a_trace_per_turn(
+    phoenix: PhoenixServer,
+) -> None:
+    project = new_project("chat")
+    # Phoenix keeps session ids across projects: this run's are its own.
+    conversation, another = f"{project}-conversation", f"{project}-another"
+    with chat_server(phoenix, project) as url:
+        turns = [talk(url, conversation, message) for message in CONVERSATION]
+        other = talk(url, another, "Hi")
         sessions = sessions_by_id(
-            phoenix.url, project, {"conversation-e2e": len(CONVERSATION), "another-conversation": 1}
+            phoenix.url, project, {conversation: len(CONVERSATION), another: 1}
         )
         roots = {
             turn["trace_id"]: next(
@@ -97,19 +110,14 @@ def test_a_conversation_served_turn_by_turn_is_one_session_with_a_trace_per_turn
             )
             for turn in turns
         }
-    finally:
-        server.terminate()
-        server.wait(30)
 
-    chat = sessions["conversation-e2e"]
+    chat = sessions[conversation]
     assert sorted(t["trace_id"] for t in chat["traces"]) == sorted(t["trace_id"] for t in turns)
-    assert [t["trace_id"] for t in sessions["another-conversation"]["traces"]] == [
-        other["trace_id"]
-    ]
+    assert [t["trace_id"] for t in sessions[another]["traces"]] == [other["trace_id"]]
     for root in roots.values():  # each turn a run of its own: its own end state and totals
         assert root["name"] == "session chat turn"
-        assert root["attributes"]["session.id"] == "conversation-e2e"
-        assert root["attributes"]["gen_ai.conversation.id"] == "conversation-e2e"
+        assert root["attributes"]["session.id"] == conversation
+        assert root["attributes"]["gen_ai.conversation.id"] == conversation
         assert root["attributes"]["agentops.session.end_state"] == "Success"
         assert root["attributes"]["agentops.session.llm_calls"] == 1
     order_turn = roots[turns[1]["trace_id"]]
@@ -125,7 +133,10 @@ import opentelemetry_instrumentation_agentops as agentops
 
 agentops.init(auto_start_session=False)
 session = agentops.start_session(
-    session_id="killed-job", name="nightly import", tags=["batch"], attributes={"rows": 5000}
+    session_id=os.environ["SESSION_ID"],
+    name="nightly import",
+    tags=["batch"],
+    attributes={"rows": 5000},
 )
 print(json.dumps({"trace_id": f"{session.trace_id:032x}"}), flush=True)
 session.record(agentops.LLMEvent(model="m", prompt_tokens=100, completion_tokens=10))
@@ -143,7 +154,10 @@ def test_a_session_killed_with_sigkill_leaves_its_last_snapshot(
 ) -> None:
     project = new_project("killed")
     script = write_script(tmp_path, LONG_RUN)
-    env = exporting_env(phoenix, project, OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL="0.5")
+    job = f"{project}-job"  # Phoenix keeps session ids across projects: this run's is its own
+    env = exporting_env(
+        phoenix, project, OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL="0.5", SESSION_ID=job
+    )
     env["PYTHONPATH"] = str(ROOT / "tests")
     env["SPAN_FILE"] = str(tmp_path / "unused.jsonl")
     process = subprocess.Popen(
@@ -173,11 +187,12 @@ def test_a_session_killed_with_sigkill_leaves_its_last_snapshot(
     last = snapshots[-1]
     assert last["name"] == "session nightly import"
     assert last["start_time"] == last["end_time"]
+    assert last["span_kind"] == "AGENT"  # the root's kind: its totals are no LLM call's
     ours = {k: v for k, v in last["attributes"].items() if not k.startswith("llm.token_count.")}
     assert ours.pop("agentops.session.live") is True
     assert ours == {
-        "session.id": "killed-job",
-        "gen_ai.conversation.id": "killed-job",
+        "session.id": job,
+        "gen_ai.conversation.id": job,
         "agentops.session.name": "nightly import",
         "agentops.session.tags": ["batch"],
         "rows": 5000,
@@ -194,7 +209,7 @@ def test_a_session_killed_with_sigkill_leaves_its_last_snapshot(
     }  # the snapshots hang under the (lost) root, as the events do
     # The session is in Phoenix's sessions view, though its root never arrived.
     (session,) = poll(lambda: project_sessions(phoenix.url, project), lambda found: len(found) == 1)
-    assert session["session_id"] == "killed-job"
+    assert session["session_id"] == job
     assert [t["trace_id"] for t in session["traces"]] == [trace_id]
     # Phoenix sums the LLM calls' tokens only: the snapshots repeat totals, never add to them.
     assert (session["token_count_prompt"], session["token_count_completion"]) == (150, 15)
