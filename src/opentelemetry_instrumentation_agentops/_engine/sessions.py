@@ -261,7 +261,8 @@ class Session:
         span = self.span
         end_attributes = self.totals.as_attributes()
         end_attributes[attr.SESSION_END_STATE] = self.end_state
-        end_attributes.update(recognition.end_attributes(self))
+        if self.exchange is not None:  # content capture on, and something to say
+            end_attributes.update(recognition.end_attributes(self))
         if reason is not None:
             end_attributes[attr.SESSION_END_STATE_REASON] = reason
         if legacy:
@@ -333,7 +334,7 @@ def start(
     links = [Link(current)] if current.is_valid else None
     start_attributes: dict[str, Any] = {} if attributes is None else user_attributes(attributes)
     start_attributes.setdefault(attr.OPENINFERENCE_SPAN_KIND, attr.ROOT_SPAN_KIND)
-    user = recognition.valid_user_id(user_id)
+    user = None if user_id is None else recognition.valid_user_id(user_id)
     if user is not None:
         start_attributes[attr.USER_ID] = user
     elif isinstance(start_attributes.get(attr.USER_ID), str):  # AgentOps 0.4's dict of tags
