@@ -36,7 +36,7 @@ from harness import (
     span_baseline,
     work,
 )
-from opentelemetry import context
+from opentelemetry import context, propagate
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
@@ -65,6 +65,11 @@ KIND = {
     "metrics-none": "switch",
     "metrics-sdk": "switch",
     "session-live-stuck": "fault",
+    "log-record": "switch",
+    "log-record-idle": "switch",
+    "log-record-floor": "switch",
+    "processor-baggage": "switch",
+    "session-baggage": "switch",
 }
 
 
@@ -202,6 +207,21 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
 
         return prepare
 
+    def baggage_state(on: bool) -> Any:
+        def prepare(n: int) -> None:
+            RUNTIME.settings.propagate_session = on
+
+        return prepare
+
+    # A request from another service's session, its headers extracted as a server
+    # instrumentation does: a trace with no session here, the session named in its baggage.
+    in_request = propagate.extract(
+        {
+            "traceparent": f"00-{'ab' * 16}-{'cd' * 8}-01",
+            "baggage": f"{attr.SESSION_ID}={sid},{attr.USER_ID}=u-42",
+        }
+    )
+
     # The live thread stuck in a snapshot's export (a collector that hangs) while the application
     # starts and ends sessions, on a provider of their own whose second processor holds the
     # live thread's exports only (the application's go through at once).
@@ -213,7 +233,7 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
     def live_thread(held: bool) -> Any:
         def prepare(n: int) -> None:
             RUNTIME.settings.tracer_provider = stuck
-            RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL  # the timed sessions: default
+            RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL  # the default, as timed
             if held:
                 hold.stick(lambda: holders.append(start_holder()))
             else:
@@ -428,10 +448,122 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             cleanup=restore,
             extra={"switch": True},
         ),
+        Comparison(
+            "processor-baggage",
+            "third-party `start_as_current_span` in a request whose baggage names another "
+            "service's session, stamped (`OTEL_INSTRUMENTATION_AGENTOPS_BAGGAGE=true`)",
+            "off switch: the same span with the setting off, same provider",
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib),
+            lambda: span_baseline(lib_clean),
+            prepare=baggage_state(True),
+            prepare_bare=baggage_state(False),
+            context=in_request,
+        ),
+        switch_row(
+            "session-baggage",
+            "its id put in the context's baggage",
+            "`OTEL_INSTRUMENTATION_AGENTOPS_BAGGAGE=false`",
+            baggage_state(True),
+            baggage_state(False),
+        ),
     ]
+    comparisons += log_rows(in_session)
     for comparison in comparisons:
         comparison.extra["kind"] = KIND[comparison.key]
     return comparisons
+
+
+def log_rows(in_session: Context) -> list[Comparison]:
+    """A ``logging`` call through the OpenTelemetry handler, the session stamp on and off.
+
+    The pipeline ``opentelemetry-instrument`` makes: an SDK LoggerProvider, the handler of
+    ``opentelemetry-instrumentation-logging``, an exporter (one that drops everything, behind
+    a simple processor, so each call does all its work in the block that timed it). On: the
+    record factory ``instrument()`` installs; off: the same without it.
+    """
+    import logging
+
+    from opentelemetry.instrumentation.logging.handler import LoggingHandler
+    from opentelemetry.sdk._logs import LoggerProvider, export
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+
+    from opentelemetry_instrumentation_agentops._engine import attributes as attr
+    from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+    from opentelemetry_instrumentation_agentops._setup import logs
+
+    exporter_class: Any = getattr(export, "LogRecordExporter", None) or export.LogExporter
+    result: Any = getattr(export, "LogRecordExportResult", None) or export.LogExportResult
+
+    class NullLogExporter(exporter_class):  # type: ignore[misc, valid-type]
+        def export(self, batch: Any) -> Any:
+            return result.SUCCESS
+
+        def shutdown(self) -> None:
+            pass
+
+        def force_flush(self, timeout_millis: int = 30000) -> bool:
+            return True
+
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(SimpleLogRecordProcessor(NullLogExporter()))
+    RUNTIME.settings.logger_provider = provider
+    log = logging.getLogger("bench.logs")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    log.addHandler(LoggingHandler(logger_provider=provider))
+    holder = "bench"
+
+    def stamp(on: bool) -> Any:
+        def prepare(n: int) -> None:
+            if on:
+                logs.instrument(holder)
+            else:
+                RUNTIME.patches.release(holder)
+
+        return prepare
+
+    def log_line() -> None:
+        log.info("step %d done", 7)
+
+    by_hand = {attr.SESSION_ID: "5b7c1f0e-6f7e-4f5e-9d1c-2a3b4c5d6e7f"}
+
+    def log_line_by_hand() -> None:
+        log.info("step %d done", 7, extra=by_hand)
+
+    def row(key: str, where: str, ctx: Context | None) -> Comparison:
+        return Comparison(
+            key,
+            f"`logger.info(...)` through the OpenTelemetry logging handler, {where}, "
+            "the session stamp on",
+            "off switch: the same without the record factory `instrument()` installs",
+            log_line,
+            log_line,
+            log_line,
+            prepare=stamp(True),
+            prepare_bare=stamp(False),
+            cleanup=lambda: RUNTIME.patches.release(holder),
+            context=ctx,
+            extra={"switch": True},
+        )
+
+    floor = Comparison(
+        "log-record-floor",
+        'for scale: `logger.info(..., extra={"session.id": ...})`, the stamp given by hand',
+        "the same call without `extra`",
+        log_line_by_hand,
+        log_line,
+        log_line,
+        prepare=stamp(False),
+        prepare_bare=stamp(False),
+        context=in_session,
+        extra={"switch": True},
+    )
+    return [
+        row("log-record", "in a session", in_session),
+        row("log-record-idle", "no session", None),
+        floor,
+    ]
 
 
 class _HoldTheLiveThread(SpanExporter):

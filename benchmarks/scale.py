@@ -158,22 +158,20 @@ def live_sessions(count: int, live: bool) -> dict[str, Any]:
     from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
     from opentelemetry_instrumentation_agentops._runtime.schedule import THREAD_NAME
 
-    settings, scheduler = RUNTIME.settings, RUNTIME.snapshots
-
     tp = provider()
     snapshots = _CountSnapshots()
     tp.add_span_processor(snapshots)
     agentops.init(auto_start_session=False)
-    settings.live_interval = LIVE_INTERVAL if live else 0.0
+    RUNTIME.settings.live_interval = LIVE_INTERVAL if live else 0.0
     agentops.start_session().end_session()  # warm-up: imports, tracer, processor
-    _wait_for(lambda: not scheduler.heap, "the warm-up's entry")
-    held = {"started": _held_by_scheduler(scheduler)}
+    _wait_for(lambda: not RUNTIME.snapshots.heap, "the warm-up's entry")
+    held = {"started": _held_by_scheduler(RUNTIME.snapshots)}
 
     def two_snapshots_each() -> None:
-        held["opened"] = _held_by_scheduler(scheduler)
+        held["opened"] = _held_by_scheduler(RUNTIME.snapshots)
         if live:
             _wait_for(lambda: snapshots.count >= 2 * count, "two snapshots of every session")
-            held["running"] = _held_by_scheduler(scheduler)
+            held["running"] = _held_by_scheduler(RUNTIME.snapshots)
 
     opened = _rss_of_open(
         count,
@@ -182,7 +180,7 @@ def live_sessions(count: int, live: bool) -> dict[str, Any]:
         two_snapshots_each,
     )
     # Every entry is dropped when it comes due next (at most 4 intervals away).
-    _wait_for(lambda: not scheduler.heap, "an empty heap")
+    _wait_for(lambda: not RUNTIME.snapshots.heap, "an empty heap")
     running = max(held["opened"], held.get("running", 0)) - held["started"]
     threads = sum(t.name == THREAD_NAME for t in threading.enumerate())
     return {
@@ -192,16 +190,16 @@ def live_sessions(count: int, live: bool) -> dict[str, Any]:
         "threads": threads,
         "scheduler_running": running,
         "scheduler_per_session": running / count,
-        "scheduler_after": _held_by_scheduler(scheduler),
+        "scheduler_after": _held_by_scheduler(RUNTIME.snapshots),
     }
 
 
-def _held_by_scheduler(scheduler: Any) -> int:
-    """Bytes of the schedule's heap: the list and each entry with what only it holds."""
-    with scheduler.condition:
-        heap = list(scheduler.heap)
-    return sys.getsizeof(scheduler.heap) + sum(
-        sys.getsizeof(entry) + sum(sys.getsizeof(item) for item in entry) for entry in heap
+def _held_by_scheduler(snapshots: Any) -> int:
+    """Bytes of the scheduler's heap: the list and each entry with what only it holds."""
+    with snapshots.condition:
+        heap = list(snapshots.heap)
+    return sys.getsizeof(snapshots.heap) + sum(
+        sys.getsizeof(entry) + sys.getsizeof(entry.due) + sys.getsizeof(entry.gap) for entry in heap
     )
 
 

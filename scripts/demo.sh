@@ -12,6 +12,9 @@
 #   DEMO_NO_PHOENIX=1     no Phoenix: the summary lines on the console only
 #   DEMO_KEEP_PHOENIX=1   leave Phoenix running at the end, to browse the sessions
 #   DEMO_NO_METRICS=1     no metrics view, even with Prometheus installed
+#   DEMO_COLLECTOR=1      the spans go through rotel, a real OpenTelemetry collector (in the
+#                         test extra): the agent sends OTLP/HTTP to rotel, rotel relays OTLP/gRPC
+#                         to Phoenix (docs/collector.rst)
 #
 # Phoenix takes no metrics, so the agent runs with OTEL_METRICS_EXPORTER=none, unless Prometheus
 # is installed (bash scripts/prometheus.sh install): then the demo starts one on a free loopback
@@ -41,12 +44,19 @@ fi
 WORK="$(mktemp -d -t agentops-demo-XXXXXX)"
 PHOENIX_PID=""
 PHOENIX_URL=""
+PHOENIX_GRPC_PORT=""
 PROMETHEUS_PID=""
+COLLECTOR_PID=""
+OTLP_ENDPOINT=""  # where the agent sends its spans: Phoenix, or the collector in front of it
 # How the agent runs, and where its metrics go: nowhere, or to Prometheus (start_prometheus).
 AGENT=(.venv/bin/python examples/support_desk.py)
 METRICS_ENV=(OTEL_METRICS_EXPORTER=none)
 
 cleanup() {
+    if [[ -n "$COLLECTOR_PID" ]]; then
+        kill -TERM "$COLLECTOR_PID" 2>/dev/null || true
+        wait "$COLLECTOR_PID" 2>/dev/null || true
+    fi
     if [[ -n "$PROMETHEUS_PID" ]]; then
         kill -TERM "$PROMETHEUS_PID" 2>/dev/null || true
         wait "$PROMETHEUS_PID" 2>/dev/null || true
@@ -61,6 +71,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# N free loopback ports, all held while picked so they differ, on one line.
+free_ports() {
+    .venv/bin/python -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))' "$1"
+}
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 healthy() {
     .venv/bin/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
         "$PHOENIX_URL/healthz" 2>/dev/null
@@ -73,19 +95,14 @@ start_phoenix() {
         return 1
     fi
     local port grpc_port
-    # Two free ports, both held while picked so they differ.
-    read -r port grpc_port < <(.venv/bin/python -c '
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))')
+    read -r port grpc_port < <(free_ports 2)
     # UI, REST API and OTLP/HTTP on 127.0.0.1:$port; OTLP/gRPC on $grpc_port (Phoenix binds gRPC
     # on all interfaces whatever PHOENIX_HOST says). In-memory database: nothing is kept.
     PHOENIX_PORT="$port" PHOENIX_GRPC_PORT="$grpc_port" \
         bash scripts/phoenix.sh serve >"$WORK/phoenix.log" 2>&1 &
     PHOENIX_PID=$!
     PHOENIX_URL="http://127.0.0.1:$port"
+    PHOENIX_GRPC_PORT="$grpc_port"
     local waited=0
     until healthy; do
         if ! kill -0 "$PHOENIX_PID" 2>/dev/null || ((waited >= STARTUP_SECONDS * 2)); then
@@ -105,12 +122,7 @@ print(*(s.getsockname()[1] for s in socks))')
 start_prometheus() {
     step "Prometheus, for the session metrics (optional)"
     local port metrics_port
-    read -r port metrics_port < <(.venv/bin/python -c '
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))')
+    read -r port metrics_port < <(free_ports 2)
     PROMETHEUS_PORT="$port" PROMETHEUS_TARGET="127.0.0.1:$metrics_port" \
         PROMETHEUS_DIR="$WORK/prometheus" \
         bash scripts/prometheus.sh serve >"$WORK/prometheus.log" 2>&1 &
@@ -132,6 +144,38 @@ print(*(s.getsockname()[1] for s in socks))')
         OTEL_EXPORTER_PROMETHEUS_PORT="$metrics_port")
 }
 
+start_collector() {
+    step "rotel, an OpenTelemetry collector between the agent and Phoenix (DEMO_COLLECTOR=1)"
+    local binary grpc_port http_port waited=0
+    # The rotel wheel (the test extra) ships the collector binary beside its Python package.
+    binary="$(.venv/bin/python -c '
+import pathlib, rotel
+print(pathlib.Path(rotel.__file__).parent / "rotel-agent")')" || return 1
+    read -r grpc_port http_port < <(free_ports 2)
+    # rotel's pid and log files default to shared paths in /tmp: kept in the demo's own dir.
+    "$binary" start --otlp-grpc-endpoint="127.0.0.1:$grpc_port" \
+        --otlp-http-endpoint="127.0.0.1:$http_port" --exporter=otlp \
+        --otlp-exporter-endpoint="http://127.0.0.1:$PHOENIX_GRPC_PORT" \
+        --otlp-exporter-protocol=grpc --pid-file="$WORK/rotel.pid" \
+        --log-file="$WORK/rotel.log" >"$WORK/rotel.out" 2>&1 &
+    COLLECTOR_PID=$!
+    until listening "$http_port" && listening "$grpc_port"; do
+        if ! kill -0 "$COLLECTOR_PID" 2>/dev/null || ((waited >= 60)); then
+            warn "rotel did not start; the agent exports to Phoenix directly. Log tail:"
+            tail -n 20 "$WORK/rotel.out" >&2 || true
+            kill -TERM "$COLLECTOR_PID" 2>/dev/null || true
+            wait "$COLLECTOR_PID" 2>/dev/null || true
+            COLLECTOR_PID=""
+            return 1
+        fi
+        sleep 0.5
+        waited=$((waited + 1))
+    done
+    OTLP_ENDPOINT="http://127.0.0.1:$http_port"
+    echo "rotel is up (PID $COLLECTOR_PID): OTLP/HTTP in at $OTLP_ENDPOINT, OTLP/gRPC out to" \
+        "Phoenix at 127.0.0.1:$PHOENIX_GRPC_PORT"
+}
+
 if [[ "${DEMO_NO_METRICS:-0}" != 1 ]] && command -v "${PROMETHEUS_BIN:-prometheus}" >/dev/null; then
     start_prometheus || true
 fi
@@ -142,12 +186,18 @@ if [[ "${DEMO_NO_PHOENIX:-0}" == 1 ]] || ! start_phoenix; then
     exit 0
 fi
 
-step "the example agent (examples/support_desk.py), sessions exported to Phoenix"
+OTLP_ENDPOINT="$PHOENIX_URL"
+ROUTE="Phoenix"
+if [[ "${DEMO_COLLECTOR:-0}" == 1 ]] && start_collector; then
+    ROUTE="rotel, then Phoenix"
+fi
+
+step "the example agent (examples/support_desk.py), sessions exported to $ROUTE"
 # The conversations are made up, so the demo opts in to recording message content; by default
 # prompts, completions and tool arguments are not recorded.
 OTEL_TRACES_EXPORTER=otlp \
 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
-OTEL_EXPORTER_OTLP_ENDPOINT="$PHOENIX_URL" \
+OTEL_EXPORTER_OTLP_ENDPOINT="$OTLP_ENDPOINT" \
 OTEL_RESOURCE_ATTRIBUTES="openinference.project.name=$PROJECT" \
 OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=span_only \
     env "${METRICS_ENV[@]}" "${AGENT[@]}" --sessions-file "$WORK/sessions.json"

@@ -194,7 +194,7 @@ def _assert_one_entry_at_most_per_session(sessions: list) -> None:
     """No session has two entries in the heap (the thread may hold some off it while it
     snapshots their sessions; ended sessions' entries wait there until they come due)."""
     with RUNTIME.snapshots.condition:
-        watched = Counter(id(entry[2]()) for entry in RUNTIME.snapshots.heap)
+        watched = Counter(id(entry()) for entry in RUNTIME.snapshots.heap)
     assert max(watched[id(session)] for session in sessions) == 1
 
 

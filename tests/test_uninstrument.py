@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -32,6 +33,7 @@ def process_state() -> dict[str, object]:
         **{f"Thread.{n}": vars(threading.Thread).get(n) for n in ("start", "run")},
         "Timer.run": vars(threading.Timer).get("run"),
         "ThreadPoolExecutor.submit": vars(ThreadPoolExecutor).get("submit"),
+        "logging record factory": logging.getLogRecordFactory(),
     }
 
 

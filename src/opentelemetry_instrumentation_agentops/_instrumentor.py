@@ -2,10 +2,13 @@
 
 ``instrument()`` adds the session span processor to the provider in use, propagates
 the OTel context into threads and thread pools, installs the exit and SIGTERM
-handling, redirects the ``agentops`` package onto this engine when it is installed,
-and, with ``auto_start_session`` (or ``OTEL_INSTRUMENTATION_AGENTOPS_AUTO_START_SESSION``),
+handling, stamps log records with the session (``_setup/logs.py``), redirects the
+``agentops`` package onto this engine when it is installed, and, with
+``auto_start_session`` (or ``OTEL_INSTRUMENTATION_AGENTOPS_AUTO_START_SESSION``),
 starts one session for the whole process, named after the script and ended at exit:
-Success, or Fail on an uncaught exception or a non-zero ``sys.exit``. Everything it
+Success, or Fail on an uncaught exception or a non-zero ``sys.exit``. With
+``propagate_session`` (or ``OTEL_INSTRUMENTATION_AGENTOPS_BAGGAGE``), sessions cross
+services in W3C baggage (``_engine/baggage.py``). Everything it
 installs is held by ``"instrument"`` in the runtime, so ``uninstrument()`` undoes it
 all, ends that session, and leaves what ``init()`` chose in place.
 """
@@ -26,7 +29,7 @@ from ._engine.processor import attach_processor
 from ._engine.tracer import current_provider
 from ._runtime.owner import RUNTIME
 from ._runtime.settings import AUTO_START_ENV, env_flag, logger
-from ._setup import threads
+from ._setup import logs, threads
 from ._setup.signals import install_sigterm_handler
 from .package import _instruments
 
@@ -50,21 +53,26 @@ class AgentOpsInstrumentor(BaseInstrumentor):
         self,
         tracer_provider: Any = None,
         meter_provider: Any = None,
+        logger_provider: Any = None,
         capture_content: bool | None = None,
         auto_start_session: bool | None = None,
+        propagate_session: bool | None = None,
         **_: Any,
     ) -> None:
         RUNTIME.settings.choose(
             INSTRUMENT,
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
+            logger_provider=logger_provider,
             capture_content=None if capture_content is None else bool(capture_content),
+            propagate_session=None if propagate_session is None else bool(propagate_session),
         )
         # Each part on its own: a broken provider or a failing patch disables that part only.
         _guarded("add the session span processor", lambda: attach_processor(current_provider()))
         _guarded("propagate the context into threads", lambda: threads.instrument(INSTRUMENT))
         _guarded("install the exit handlers", lambda: exits.install(INSTRUMENT))
         _guarded("install the SIGTERM handler", lambda: install_sigterm_handler(INSTRUMENT))
+        _guarded("stamp log records with the session", lambda: logs.instrument(INSTRUMENT))
         _guarded("redirect agentops", lambda: redirect_agentops(INSTRUMENT))
         if auto_start_session is None:
             auto_start_session = env_flag(AUTO_START_ENV)

@@ -3,7 +3,8 @@
 - The example chat server serves a conversation turn by turn, one run per request: Phoenix's
   sessions view shows one session for it, with one trace per turn.
 - A process killed with SIGKILL mid-session never exports its root, but its snapshot spans
-  arrived while it ran: Phoenix shows the session and its totals so far.
+  arrived while it ran: Phoenix shows the session and its totals so far, whether they went
+  straight to Phoenix or through a real collector (rotel, over HTTP or gRPC: ``routes.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pytest
 from support.span_file import write_script
 
 from .phoenix import PhoenixServer, get_sessions, wait_for_spans
+from .routes import ROUTES, otlp_route
 from .test_sessions_e2e import clean_env, new_project, poll
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples"))
 from chat_server import talk  # noqa: E402  (the example's own client)
 
+LIVE = "agentops.session.live"
 CONVERSATION = [
     "Hello, I have a question.",
     "Where is my order?",
@@ -39,15 +42,17 @@ CONVERSATION = [
 
 
 def exporting_env(phoenix: PhoenixServer, project: str, **extra: str) -> dict[str, str]:
-    """OTLP/HTTP to Phoenix, into ``project``, exported within 50 ms of a span's end."""
-    return clean_env(
+    """OTLP/HTTP to Phoenix, into ``project``, exported within 50 ms of a span's end;
+    ``extra`` adds or overrides variables (another OTLP endpoint: ``routes.otlp_route``)."""
+    env = clean_env(
         OTEL_EXPORTER_OTLP_ENDPOINT=phoenix.url,
         OTEL_RESOURCE_ATTRIBUTES=f"openinference.project.name={project}",
         OTEL_BSP_SCHEDULE_DELAY="50",
         OTEL_METRICS_EXPORTER="none",
         PYTHONUNBUFFERED="1",
-        **extra,
     )
+    env.update(extra)
+    return env
 
 
 def project_sessions(url: str, project: str) -> list[dict]:
@@ -133,9 +138,7 @@ import opentelemetry_instrumentation_agentops as agentops
 
 agentops.init(auto_start_session=False)
 session = agentops.start_session(
-    session_id=os.environ["SESSION_ID"],
-    name="nightly import",
-    tags=["batch"],
+    session_id=os.environ["SESSION_ID"], name="nightly import", tags=["batch"],
     attributes={"rows": 5000},
 )
 print(json.dumps({"trace_id": f"{session.trace_id:032x}"}), flush=True)
@@ -149,38 +152,40 @@ time.sleep(60)
 """
 
 
+@pytest.mark.parametrize("route", ROUTES)
 def test_a_session_killed_with_sigkill_leaves_its_last_snapshot(
-    phoenix: PhoenixServer, tmp_path: Path
+    phoenix: PhoenixServer, tmp_path: Path, route: str
 ) -> None:
     project = new_project("killed")
+    session_id = f"killed-job-{project}"  # unique on the server: Phoenix keys sessions by it
     script = write_script(tmp_path, LONG_RUN)
-    job = f"{project}-job"  # Phoenix keeps session ids across projects: this run's is its own
-    env = exporting_env(
-        phoenix, project, OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL="0.5", SESSION_ID=job
-    )
-    env["PYTHONPATH"] = str(ROOT / "tests")
-    env["SPAN_FILE"] = str(tmp_path / "unused.jsonl")
-    process = subprocess.Popen(
-        [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        trace_id = json.loads(process.stdout.readline())["trace_id"]
-        assert process.stdout.readline().strip() == "ready"
-        time.sleep(0.5)  # ten export periods: the second snapshot has left the process
-        process.send_signal(signal.SIGKILL)
-        assert process.wait(10) == -signal.SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with otlp_route(phoenix, route) as otlp:  # the collector, if any, outlives the process
+        env = exporting_env(
+            phoenix, project, OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL="0.5", **otlp
+        )
+        env.update(PYTHONPATH=str(ROOT / "tests"), SPAN_FILE=str(tmp_path / "unused.jsonl"))
+        env["SESSION_ID"] = session_id
+        process = subprocess.Popen(
+            [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            trace_id = json.loads(process.stdout.readline())["trace_id"]
+            assert process.stdout.readline().strip() == "ready"
+            time.sleep(0.5)  # ten export periods: the second snapshot has left the process
+            process.send_signal(signal.SIGKILL)
+            assert process.wait(10) == -signal.SIGKILL
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
-    spans = poll(
-        lambda: wait_for_spans(phoenix.url, trace_id, 5, project),
-        lambda found: len([s for s in found if s["attributes"].get("agentops.session.live")]) >= 2,
-    )
+        spans = poll(
+            lambda: wait_for_spans(phoenix.url, trace_id, 5, project),
+            lambda found: len([s for s in found if s["attributes"].get(LIVE)]) >= 2,
+        )
     assert all(s["parent_id"] is not None for s in spans)  # the root never left the process
     snapshots = sorted(
-        (s for s in spans if s["attributes"].get("agentops.session.live")),
+        (s for s in spans if s["attributes"].get(LIVE)),
         key=lambda s: s["start_time"],
     )
     assert len(snapshots) == 2
@@ -189,10 +194,10 @@ def test_a_session_killed_with_sigkill_leaves_its_last_snapshot(
     assert last["start_time"] == last["end_time"]
     assert last["span_kind"] == "AGENT"  # the root's kind: its totals are no LLM call's
     ours = {k: v for k, v in last["attributes"].items() if not k.startswith("llm.token_count.")}
-    assert ours.pop("agentops.session.live") is True
+    assert ours.pop(LIVE) is True
     assert ours == {
-        "session.id": job,
-        "gen_ai.conversation.id": job,
+        "session.id": session_id,
+        "gen_ai.conversation.id": session_id,
         "agentops.session.name": "nightly import",
         "agentops.session.tags": ["batch"],
         "rows": 5000,
@@ -209,7 +214,7 @@ def test_a_session_killed_with_sigkill_leaves_its_last_snapshot(
     }  # the snapshots hang under the (lost) root, as the events do
     # The session is in Phoenix's sessions view, though its root never arrived.
     (session,) = poll(lambda: project_sessions(phoenix.url, project), lambda found: len(found) == 1)
-    assert session["session_id"] == job
+    assert session["session_id"] == session_id
     assert [t["trace_id"] for t in session["traces"]] == [trace_id]
     # Phoenix sums the LLM calls' tokens only: the snapshots repeat totals, never add to them.
     assert (session["token_count_prompt"], session["token_count_completion"]) == (150, 15)

@@ -2,7 +2,9 @@
 
 - ``free_port()``: a port nobody listens on, so connecting to it is refused (until a server
   the test starts binds it); ``free_ports(n)``: n of them, all different;
-- ``otlp_collector()``: an OTLP/HTTP traces endpoint that answers 200 and keeps each request;
+- ``otlp_collector()``: an OTLP/HTTP endpoint that answers 200 and keeps each request;
+  ``otlp_spans()`` / ``otlp_span_dicts()`` read the spans it received, ``otlp_logs()`` the
+  log records;
 - ``hung_collector()``: one that accepts connections and never answers.
 """
 
@@ -13,7 +15,9 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -69,18 +73,63 @@ def otlp_collector() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
 
 def otlp_spans(received: list[tuple[str, bytes]]) -> list[tuple[str, dict[str, str]]]:
     """(name, string attributes) of every span the collector received on /v1/traces."""
+    return [
+        (span["name"], {k: v for k, v in span["attributes"].items() if isinstance(v, str)})
+        for span in otlp_span_dicts(received)
+    ]
+
+
+def otlp_span_dicts(received: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    """Every span received on /v1/traces, as ``support.span_file`` writes spans (the same
+    keys: name, trace_id, span_id, parent_span_id, attributes, resource), so the lookups of
+    ``support.spans`` read both."""
     spans = []
     for path, body in received:
-        if path != "/v1/traces":  # init() sends its session metrics beside: /v1/metrics
-            assert path == "/v1/metrics", path
+        if path != "/v1/traces":  # session metrics and log records beside: /v1/metrics, /v1/logs
+            assert path in ("/v1/metrics", "/v1/logs"), path
             continue
         request = ExportTraceServiceRequest.FromString(body)
         for resource_spans in request.resource_spans:
+            resource = _key_values(resource_spans.resource.attributes)
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
-                    attributes = {a.key: a.value.string_value for a in span.attributes}
-                    spans.append((span.name, attributes))
+                    spans.append(
+                        {
+                            "name": span.name,
+                            "trace_id": span.trace_id.hex(),
+                            "span_id": span.span_id.hex(),
+                            "parent_span_id": span.parent_span_id.hex() or None,
+                            "attributes": _key_values(span.attributes),
+                            "resource": resource,
+                        }
+                    )
     return spans
+
+
+def _key_values(pairs: Any) -> dict[str, Any]:
+    return {pair.key: _any_value(pair.value) for pair in pairs}
+
+
+def _any_value(value: Any) -> Any:
+    """An OTLP AnyValue as Python: str, bool, int, float or a list of them."""
+    kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [_any_value(v) for v in value.array_value.values]
+    return None if kind is None else getattr(value, kind)
+
+
+def otlp_logs(received: list[tuple[str, bytes]]) -> list[tuple[str, dict[str, Any]]]:
+    """(body, attributes) of every log record the collector received on /v1/logs."""
+    records = []
+    for path, body in received:
+        if path != "/v1/logs":
+            continue
+        request = ExportLogsServiceRequest.FromString(body)
+        for resource_logs in request.resource_logs:
+            for scope_logs in resource_logs.scope_logs:
+                for record in scope_logs.log_records:
+                    records.append((record.body.string_value, _key_values(record.attributes)))
+    return records
 
 
 @contextlib.contextmanager

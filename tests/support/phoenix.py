@@ -51,6 +51,7 @@ __all__ = [
     "healthy",
     "phoenix_server",
     "project_id",
+    "project_spans",
     "run_phoenix",
     "session_views",
     "wait_for_spans",
@@ -290,6 +291,17 @@ def wait_for_spans(
                 f"{project!r} within {timeout:.0f} s: {names}"
             )
         time.sleep(0.2)
+
+
+def project_spans(url: str, project: str) -> list[dict[str, Any]]:
+    """Every span stored in a project so far, all pages; none while it does not exist (404)."""
+    endpoint = f"{url.rstrip('/')}/v1/projects/{_quote(project)}/spans"
+    try:
+        return list(_paged(endpoint, {"limit": 1000}))
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            raise
+        return []
 
 
 def get_sessions(url: str, project: str = "default") -> list[dict[str, Any]]:

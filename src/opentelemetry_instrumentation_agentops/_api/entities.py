@@ -19,6 +19,8 @@ from opentelemetry import context
 from .._engine import attributes as attr
 from .._engine import sessions
 from .._engine.content import attribute_value, capture
+from .._engine.escaping import printable
+from .._engine.redaction import REDACTED, hides
 from .._engine.sessions import Session
 from .._engine.wrapping import Spec, bare_or_called, bound_arguments, traced
 from .._runtime.owner import RUNTIME
@@ -62,7 +64,9 @@ def entity_attributes(
         if value is not None:
             result[key] = attribute_value(value)
     if isinstance(attributes, dict):
-        result.update({str(k): attribute_value(v) for k, v in attributes.items()})
+        result.update(
+            {str(k): REDACTED if hides(k, v) else attribute_value(v) for k, v in attributes.items()}
+        )
     return result
 
 
@@ -117,7 +121,7 @@ def session_begin(tags: Any, attributes: dict[str, Any]) -> Callable[..., Any]:
             arguments = None if spec.func is None else bound_arguments(spec.func, args, kwargs)
             return start_session_call(spec.name, tags, attributes, arguments)
         except Exception:
-            logger.debug("could not start the session of %s", spec.name, exc_info=True)
+            logger.debug("could not start the session of %s", printable(spec.name), exc_info=True)
             return None
 
     return begin

@@ -13,8 +13,11 @@ from typing import Any
 
 from .._engine import exits, sessions
 from .._engine.content import normalize_tags
+from .._engine.escaping import printable
 from .._engine.event_spans import record_event
+from .._engine.processor import attach_processor
 from .._engine.sessions import Session
+from .._engine.tracer import current_provider
 from .._engine.types import (
     AmbiguousSessionError,
     EndState,
@@ -48,6 +51,7 @@ def init(
     capture_content: bool | None = None,
     strict: bool | None = None,
     instrument_llm_calls: bool = True,
+    propagate_session: bool | None = None,
     **legacy: Any,
 ) -> Session | None:
     """Configure the package; start a session unless ``auto_start_session=False``.
@@ -57,16 +61,19 @@ def init(
     so re-running a notebook cell gives a new session. ``api_key`` is accepted
     for AgentOps compatibility and never stored in telemetry.
     ``instrument_llm_calls`` turns on the installed OpenTelemetry instrumentations
-    of LLM client libraries.
+    of LLM client libraries. ``propagate_session`` sends the current session's id to
+    the services it calls in W3C baggage, and stamps it on spans of requests that
+    carry it (off by default: baggage reaches every downstream service).
     """
     if legacy:
-        logger.debug("init(): ignoring AgentOps options %s", ", ".join(sorted(legacy)))
+        logger.debug("init(): ignoring AgentOps options %s", printable(", ".join(sorted(legacy))))
     settings = RUNTIME.settings
     settings.load_env()
     settings.choose(
         INIT,
         strict=None if strict is None else bool(strict),
         capture_content=None if capture_content is None else bool(capture_content),
+        propagate_session=None if propagate_session is None else bool(propagate_session),
     )
     given_tags = default_tags if default_tags is not None else tags
     settings.default_tags = tuple(
@@ -88,6 +95,8 @@ def init(
         settings.choose(INIT, tracer_provider=tracer_provider)
     elif settings.tracer_provider is None:  # not given to instrument() either
         configure_default_provider(exporter, exporter_endpoint, service_name)
+    if settings.propagate_session:  # a tool server starts no session: its spans still stamp
+        attach_processor(current_provider())
     llm_calls.instrument_llm_calls(instrument_llm_calls)
     exits.install(INIT)
     install_sigterm_handler(INIT)

@@ -22,6 +22,7 @@ from opentelemetry.trace import StatusCode  # re-exported: AgentOps 0.4 had it
 from .._engine import attributes as attr
 from .._engine.content import attribute_value, safe_str
 from .._engine.events import agent_identity
+from .._engine.redaction import REDACTED, hides
 from .._engine.sessions import Session
 from .._engine.types import InvalidArgumentError, report
 from .._runtime.owner import RUNTIME
@@ -92,7 +93,7 @@ def update_trace_metadata(metadata: Any, prefix: str = attr.TRACE_METADATA_PREFI
             session.add_tags(value)
             updated = True
             continue
-        value = _metadata_value(value)
+        value = REDACTED if hides(key, value) else _metadata_value(value)
         if value is None:
             continue
         name = key if key.startswith(f"{prefix}.") else f"{prefix}.{key}"

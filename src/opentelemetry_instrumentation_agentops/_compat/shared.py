@@ -20,6 +20,7 @@ from typing import Any
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from .._api import functions
+from .._engine.escaping import printable
 from .._engine.sessions import Session
 from .._engine.types import AgentOpsError
 from .._runtime.owner import RUNTIME
@@ -72,7 +73,7 @@ def make_init(show_logs: Callable[[dict[str, Any]], None]) -> Callable[..., Sess
         given = {k: v for k, v in options.items() if v is not None}
         ignored = sorted(set(given) - FORWARDED)
         if ignored:
-            logger.debug("agentops.init(): ignoring %s", ", ".join(ignored))
+            logger.debug("agentops.init(): ignoring %s", printable(", ".join(ignored)))
         try:
             show_logs(given)
         except Exception:  # agentops' logger is a nicety: never fail init() for it

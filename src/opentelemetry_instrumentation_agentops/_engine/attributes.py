@@ -9,6 +9,9 @@ TRACER_NAME = "opentelemetry_instrumentation_agentops"  # the scope of every spa
 SESSION_ID = "session.id"
 CONVERSATION_ID = "gen_ai.conversation.id"
 USER_ID = "user.id"  # the end user a session serves (OpenInference, Phoenix's user column)
+# A span's own session.id / gen_ai.conversation.id (a framework's), kept beside the session's.
+FRAMEWORK_SESSION_ID = "agentops.framework.session.id"
+FRAMEWORK_CONVERSATION_ID = "agentops.framework.conversation.id"
 
 # A run's input and output on its root, with content capture on: OpenInference's names
 # (Phoenix's sessions view shows a session's first input and last output from them) beside

@@ -3,30 +3,33 @@
 Prompts, completions, parameters, return values and tool arguments are only
 recorded when the user opts in (``capture_content=True`` or
 ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``). Captured values are
-serialised to JSON, cut to ``content_max_length`` characters (default 4096) and
-every mapping key that looks like a secret has its value replaced by
-``[REDACTED]``. Serialisation never raises: cycles, deep nesting and objects
-whose ``repr`` fails all become placeholder strings.
+serialised to JSON and cut to ``content_max_length`` characters (default 4096).
+Serialisation never raises: cycles, deep nesting and objects whose ``repr`` fails
+all become placeholder strings.
+
+Secrets never reach telemetry (``redaction``, docs/security.rst): every text
+captured, and the few free texts written whatever the capture setting (error
+details, exception messages, end-state reasons, legacy keywords:
+:func:`safe_text`), has its secret-named keys' values and the values that look
+like secrets replaced by ``[REDACTED]``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import itertools
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from .._runtime.owner import RUNTIME
 from .._runtime.settings import logger
+from .redaction import REDACTED, hides, redact_text
 from .types import InvalidArgumentError, report
 
-REDACTED = "[REDACTED]"
 TRUNCATED = "...[truncated]"
-_OTHER_SECRET = r"api[_-]?key|password|passwd|authorization|secret"
-_SECRET_KEY = re.compile(_OTHER_SECRET + "|token", re.I)
-_NOT_ONLY_TOKEN = re.compile(_OTHER_SECRET, re.I)
+_MARGIN = 1024  # characters past a cap that are redacted before the cut, so none is cut in two
 _MAX_DEPTH = 8
 _MAX_ITEMS = 100
 _SCALARS = (str, int, float, bool, type(None))
@@ -64,27 +67,37 @@ def safe_str(value: object, limit: int = 1024) -> str:
     return value if len(value) <= limit else value[:limit] + TRUNCATED
 
 
-def is_secret_key(key: object) -> bool:
-    if isinstance(key, (bytes, bytearray)):
-        key = bytes(key).decode("utf-8", "replace")
-    return isinstance(key, str) and _SECRET_KEY.search(key) is not None
+def _redacted(text: str, limit: int) -> str:
+    """``redact_text(text)`` cut to ``limit`` characters; a secret cut by the cap is no clue."""
+    if len(text) <= limit + _MARGIN:
+        text = redact_text(text)
+        return text if len(text) <= limit else text[:limit] + TRUNCATED
+    # The tail of what is redacted may hold the start of a secret cut at limit + _MARGIN:
+    # never shown, even when redaction before it made the text shorter.
+    text = redact_text(text[: limit + _MARGIN])
+    return text[: min(limit, len(text) - _MARGIN)] + TRUNCATED
 
 
-def hides(key: object, value: object) -> bool:
-    """Whether ``value`` under ``key`` is redacted.
+def safe_text(value: object, limit: int = 1024) -> str:
+    """Free text the package writes whatever the capture setting (an error's details, an
+    exception's message, an end-state reason): capped, with secrets redacted.
 
-    Keys that look like secrets are; an integer under a ``...tokens`` key that names no
-    other secret (``max_tokens``, ``prompt_tokens``) is a token count and is kept.
+    A structure (a dict, a list, a dataclass, a model) is written as JSON with the values of
+    its secret-named keys redacted, as captured content is.
     """
-    if not is_secret_key(key):
-        return False
-    count = isinstance(value, int) and not isinstance(value, bool)
-    return not (
-        count
-        and isinstance(key, str)
-        and "tokens" in key.lower()
-        and not _NOT_ONLY_TOKEN.search(key)
-    )
+    if isinstance(value, (str, BaseException, enum.Enum, *_SCALARS)):
+        text = value if isinstance(value, str) else safe_str(value, limit + _MARGIN)
+    else:
+        text = _plain(value, 0, set(), limit)
+        if not isinstance(text, str):
+            text = json.dumps(text, ensure_ascii=False, default=_placeholder)
+    # Made exportable before the cut (a lone surrogate becomes six characters).
+    return _redacted(utf8(text[: limit + _MARGIN + 1]), limit)
+
+
+def _placeholder(value: object) -> str:
+    """What a value that cannot be read safely becomes (never its repr: it may hold secrets)."""
+    return f"<unreadable {type(value).__name__}>"
 
 
 def _named_fields(value: Any) -> dict[str, Any] | None:
@@ -97,9 +110,9 @@ def _named_fields(value: Any) -> dict[str, Any] | None:
 
 
 def _plain(value: Any, depth: int, seen: set[int], limit: int) -> Any:
-    """A JSON-ready copy of ``value``, bounded in depth, breadth and size."""
+    """A JSON-ready copy of ``value``, bounded in depth, breadth and size, secrets redacted."""
     if isinstance(value, str):
-        return value if len(value) <= limit else value[:limit] + TRUNCATED
+        return _redacted(value, limit)
     if isinstance(value, _SCALARS):
         return value
     if depth >= _MAX_DEPTH:
@@ -111,7 +124,9 @@ def _plain(value: Any, depth: int, seen: set[int], limit: int) -> Any:
         if isinstance(value, Mapping):
             items = list(value.items())[:_MAX_ITEMS]
             return {
-                safe_str(k, 256): REDACTED if hides(k, v) else _plain(v, depth + 1, seen, limit)
+                _redacted(safe_str(k, 256 + _MARGIN), 256): (
+                    REDACTED if hides(k, v) else _plain(v, depth + 1, seen, limit)
+                )
                 for k, v in items
             }
         fields = _named_fields(value)
@@ -122,12 +137,14 @@ def _plain(value: Any, depth: int, seen: set[int], limit: int) -> Any:
             if len(items) == 2 and isinstance(items[0], str) and hides(items[0], items[1]):
                 return [items[0], REDACTED]  # a (name, value) pair, as headers often are
             return [_plain(v, depth + 1, seen, limit) for v in items]
+        if "Secret" in type(value).__name__:  # pydantic's SecretStr keeps its value in __dict__
+            return REDACTED
         fields = getattr(value, "__dict__", None)
         if isinstance(fields, dict) and fields:
             return _plain(fields, depth, seen, limit)
-        return safe_str(value, limit)
-    except Exception:
-        return safe_repr(value)
+        return _redacted(safe_str(value, limit + _MARGIN), limit)
+    except Exception:  # a mapping whose items() fails, ...: never its repr (a secret's, maybe)
+        return _placeholder(value)
     finally:
         seen.discard(id(value))
 
@@ -136,9 +153,9 @@ def to_json(value: object) -> str:
     """Serialise captured content; always returns a string within the size cap."""
     limit = RUNTIME.settings.content_max_length
     try:
-        text = json.dumps(_plain(value, 0, set(), limit), ensure_ascii=False, default=safe_repr)
+        text = json.dumps(_plain(value, 0, set(), limit), ensure_ascii=False, default=_placeholder)
     except Exception:
-        text = json.dumps(safe_repr(value))
+        text = json.dumps(_placeholder(value))
     text = utf8(text)  # in a JSON string, the escape reads back as the same character
     return text if len(text) <= limit else text[:limit] + TRUNCATED
 
@@ -210,4 +227,19 @@ def user_attributes(attributes: Any) -> dict[str, Any]:
     if not isinstance(attributes, dict):
         report(InvalidArgumentError, "attributes must be a dict of str to values; ignored.")
         return {}
-    return {safe_str(k, 256): attribute_value(v) for k, v in attributes.items()}
+    return {
+        safe_str(k, 256): REDACTED if hides(k, v) else attribute_value(v)
+        for k, v in attributes.items()
+    }
+
+
+def safe_attribute(value: object) -> Any:
+    """``attribute_value(value)`` for a value exported whatever the capture setting (a legacy
+    keyword): its text with secrets redacted."""
+    if isinstance(value, (bool, int, float)):
+        return attribute_value(value)
+    if isinstance(value, (list, tuple)):
+        items = attribute_value(value)
+        if isinstance(items, list):
+            return [redact_text(v) if isinstance(v, str) else v for v in items]
+    return safe_text(value, RUNTIME.settings.content_max_length)

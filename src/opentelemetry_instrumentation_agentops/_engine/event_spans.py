@@ -22,7 +22,7 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from .._runtime.owner import RUNTIME
 from .._runtime.registry import AGENT_KEY, SESSION_KEY
 from . import attributes as attr
-from .content import as_float, capture, safe_str
+from .content import as_float, capture, safe_str, safe_text
 from .conventions import LLM_CALL, TOOL_CALL
 from .counting import ACTION, ERROR, is_token_count
 from .events import (
@@ -195,7 +195,8 @@ def _describe_llm(event: LLMEvent, attributes: dict[str, Any]) -> tuple[str, dic
 
 
 def _mark_error(span: trace.Span, event: ErrorEvent, timestamp: int | None) -> None:
-    details = None if event.details is None else safe_str(event.details)
+    # Exported whatever the capture setting: the details' secrets are redacted.
+    details = None if event.details is None else safe_text(event.details)
     if isinstance(event.exception, BaseException):
         mark_error(span, event.exception, details, _error_type(event), timestamp)
     else:

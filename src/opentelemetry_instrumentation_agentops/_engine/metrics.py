@@ -81,13 +81,14 @@ class Instruments:
 _API_PACKAGE = "opentelemetry.metrics"
 
 
-def records_nothing(provider: object) -> bool:
+def records_nothing(provider: object, api_package: str = _API_PACKAGE) -> bool:
     """Whether ``provider`` is the API's own: its no-op, or the proxy it hands out until one is set.
 
     Every provider that records is someone else's (the SDK's lives in ``opentelemetry.sdk``).
+    ``api_package`` is the API module of the signal: metrics by default, ``opentelemetry._logs``.
     """
     module = type(provider).__module__
-    return module == _API_PACKAGE or module.startswith(_API_PACKAGE + ".")
+    return module == api_package or module.startswith(api_package + ".")
 
 
 def current_meter_provider() -> object:

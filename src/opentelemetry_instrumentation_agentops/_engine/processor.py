@@ -3,13 +3,18 @@
 Added once to each SDK TracerProvider the package uses. At span start it stamps
 ``session.id`` and ``gen_ai.conversation.id`` on any span of a running session's trace
 (other instrumentations' spans included), and the agent's ``gen_ai.agent.id`` /
-``gen_ai.agent.name`` on any such span started while an agent runs. At span end, other
-instrumentations' LLM and tool calls are counted (``counting.CallCounter``) and their spans
-with status ERROR are errors; the package's own spans are counted where they are made, and
-take part in the nesting. While content is captured, an LLM call's messages may be the
-run's input or output (``recognition.observe_call``).
+``gen_ai.agent.name`` on any such span started while an agent runs. With
+``propagate_session`` on, a span of a trace that has no session here gets the session its
+parent context's W3C baggage names (``baggage.py``): a tool server's spans belong to the
+calling agent's session (counted nowhere: there is no root here, and the backend adds each
+service's spans up). At span end, other instrumentations' LLM and tool calls are counted
+(``counting.CallCounter``) and their spans with status ERROR are errors; the package's own
+spans are counted where they are made, and take part in the nesting. While content is
+captured, an LLM call's messages may be the run's input or output
+(``recognition.observe_call``).
 
-A span outside any session pays one dictionary look-up at start and end; a span of a
+A span outside any session pays one dictionary look-up at start and end (and, with
+``propagate_session`` on, a read of its parent context's baggage); a span of a
 session's trace also pays a context read and one entry in the map of open spans. At most
 ``MAX_OPEN`` open spans are remembered (spans that never end are forgotten, oldest first).
 """
@@ -26,6 +31,7 @@ from opentelemetry.trace import StatusCode
 from .._runtime.owner import RUNTIME
 from .._runtime.registry import AGENT_KEY
 from . import attributes as attr
+from .baggage import stamp_from_baggage
 from .conventions import KEYS, LLM_CALL, call_kind, present
 from .counting import ERROR, CallCounter, span_usage
 from .recognition import observe_call
@@ -44,6 +50,8 @@ class SessionSpanProcessor(SpanProcessor):
         span_context = span.context
         session = RUNTIME.sessions.by_trace.get(span_context.trace_id)
         if session is None:  # most spans of most programs
+            if RUNTIME.settings.propagate_session:  # another service's session, by baggage
+                stamp_from_baggage(span, parent_context)
             return
         attributes: Any = span.attributes
         if attr.SESSION_ID not in attributes:

@@ -20,9 +20,9 @@ from .._runtime.owner import RUNTIME
 from . import attributes as attr
 from .content import TRUNCATED, content_text, safe_str
 from .conventions import INPUT_MESSAGES, OUTPUT_MESSAGES, message_text
+from .propagation import MAX_SESSION_ID, is_valid_id
 from .types import InvalidArgumentError, SessionEndedError, SessionLike, report
 
-MAX_USER_ID = 256  # characters of a user id
 _FINISHED = "stop"  # the finish reason GenAI's output message requires
 
 
@@ -53,17 +53,16 @@ class Exchange:
 
 
 def valid_user_id(value: Any) -> str | None:
-    """``value`` as a user id (a non-empty string or an integer), else None after a warning."""
-    if value is None:
-        return None
+    """``value`` as a user id (``is_valid_id``, as a session id; an int as its digits), else
+    None after a warning."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if isinstance(value, str) and value.strip() and len(value) <= MAX_USER_ID:
-        return safe_str(value, MAX_USER_ID)
+    if is_valid_id(value):
+        return safe_str(value, MAX_SESSION_ID)
     report(
         InvalidArgumentError,
-        f"user_id must be a non-empty string of at most {MAX_USER_ID} characters (or an int), "
-        f"got {type(value).__name__}; the session has no user.",
+        f"user_id must be a non-empty string of at most {MAX_SESSION_ID} characters without "
+        f"control characters (or an int), got {type(value).__name__}; the session has no user.",
     )
     return None
 

@@ -21,6 +21,7 @@ from opentelemetry import trace
 
 from .._runtime.owner import RUNTIME
 from .._runtime.settings import env_flag, logger
+from .escaping import printable
 from .instrumentations import LIBRARIES, is_instrumented
 from .tracer import current_provider
 from .types import SessionLike
@@ -43,6 +44,11 @@ def format_duration(seconds: float) -> str:
     return " ".join(parts)
 
 
+def _label(session: SessionLike) -> str:
+    """How a log line names ``session``: a request's newline in its name or id stays in it."""
+    return printable(session.name or session.session_id)
+
+
 def session_ended(session: SessionLike) -> None:
     """Everything said when a session ends: its summary line, then what it may have missed."""
     log_session(session)
@@ -59,7 +65,7 @@ def log_session(session: SessionLike) -> None:
     logger.info(
         "Session %s ended %s | Duration: %s | LLM calls: %d | Tool calls: %d | Actions: %d | "
         "Errors: %d | Tokens: %d in, %d out | Cost: $%s | trace_id=%032x",
-        session.name or session.session_id,
+        _label(session),
         session.end_state,
         analytics["Duration"],
         analytics["LLM calls"],
@@ -91,7 +97,7 @@ def warn_if_not_exported(session: SessionLike) -> None:
         "Call init() before the session starts (it sets up OTLP export), run the program "
         "under opentelemetry-instrument, or set an SDK TracerProvider "
         "(trace.set_tracer_provider) and pass it to AgentOpsInstrumentor().instrument().",
-        session.name or session.session_id,
+        _label(session),
     )
 
 
@@ -113,7 +119,7 @@ def hint_if_no_llm_call(session: SessionLike) -> None:
             "Session %s recorded no LLM call, and %s is imported with no OpenTelemetry "
             "instrumentation of it active: its calls are not traced. To record them, %s "
             "and call init() (or instrument %s yourself).",
-            session.name or session.session_id,
+            _label(session),
             module,
             install,
             library,

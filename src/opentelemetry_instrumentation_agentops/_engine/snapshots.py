@@ -13,7 +13,6 @@ a forked child.
 from __future__ import annotations
 
 import time
-import weakref
 from typing import Any
 
 from opentelemetry.trace import SpanKind
@@ -35,7 +34,7 @@ def watch(session: SessionLike) -> None:
     interval = RUNTIME.settings.live_interval
     if interval <= 0 or not session.span.is_recording():
         return
-    RUNTIME.snapshots.push(time.monotonic() + interval, weakref.ref(session), interval, snapshot)
+    RUNTIME.snapshots.push(session, time.monotonic() + interval, interval, snapshot)
 
 
 def snapshot(session: SessionLike) -> None:

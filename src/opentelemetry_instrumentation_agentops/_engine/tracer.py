@@ -24,7 +24,7 @@ from .._runtime.owner import RUNTIME
 from .._runtime.settings import logger
 from ..version import __version__
 from .attributes import ERROR_TYPE, TRACER_NAME
-from .content import safe_str
+from .content import safe_str, safe_text
 from .processor import attach_processor
 
 _chosen_trace_id: ContextVar[int] = ContextVar("agentops_chosen_trace_id", default=0)
@@ -132,10 +132,11 @@ def remote_parent(trace_id: int, span_id: int = 0) -> Context:
 
 
 def record_exception(span: Span, exception: BaseException, timestamp: int | None = None) -> None:
-    """``span.record_exception()`` for any exception, its texts exportable and capped.
+    """``span.record_exception()`` for any exception, its texts exportable, capped and
+    without secrets (``content.safe_text``, ``redaction``).
 
     The SDK's own calls ``str(exception)``, which may raise, and exports the texts
-    whatever their size or encoding.
+    whatever their size, encoding or content.
     """
     kind = type(exception)
     module = kind.__module__
@@ -146,8 +147,8 @@ def record_exception(span: Span, exception: BaseException, timestamp: int | None
     limit = RUNTIME.settings.content_max_length
     attributes = {
         "exception.type": safe_str(name, 200),
-        "exception.message": safe_str(exception, limit),
-        "exception.stacktrace": safe_str(stacktrace, limit),
+        "exception.message": safe_text(exception, limit),
+        "exception.stacktrace": safe_text(stacktrace, limit),
     }
     span.add_event("exception", attributes, timestamp)
 
@@ -165,6 +166,6 @@ def mark_error(
     """
     record_exception(span, exception, timestamp)
     if description is None:
-        description = f"{type(exception).__name__}: {safe_str(exception)}"
+        description = f"{type(exception).__name__}: {safe_text(exception)}"
     span.set_status(Status(StatusCode.ERROR, description))
     span.set_attribute(ERROR_TYPE, error_type or type(exception).__qualname__)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .._runtime.owner import RUNTIME
 from .._runtime.settings import logger
+from .escaping import printable
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -148,7 +149,12 @@ class InvalidArgumentError(AgentOpsError, TypeError):
 
 
 def report(error: type[AgentOpsError], message: str) -> None:
-    """Warn about misuse, or raise ``error`` when strict mode is on."""
+    """Warn about misuse, or raise ``error`` when strict mode is on.
+
+    The message may quote what the caller gave: its control characters are escaped, so
+    it stays one line whatever was given.
+    """
+    message = printable(message)
     if RUNTIME.settings.strict:
         raise error(message)
     logger.warning(message)

@@ -32,6 +32,7 @@ from .._runtime.settings import is_instrumentation_enabled, logger
 from . import attributes as attr
 from .content import capture, safe_str, to_json
 from .counting import ERROR
+from .escaping import printable
 from .event_spans import start_child_span
 from .events import new_event_id
 from .iteration import TracedAsyncGenerator, TracedGenerator
@@ -125,7 +126,7 @@ class DecoratedCall:
                 if failed:
                     session.totals.count(ERROR, exception=error)
         except Exception:  # telemetry never breaks the application
-            logger.debug("could not end the span of %s", self.spec.name, exc_info=True)
+            logger.debug("could not end the span of %s", printable(self.spec.name), exc_info=True)
 
 
 def begin(spec: Spec, args: tuple, kwargs: dict) -> DecoratedCall | None:
@@ -136,7 +137,7 @@ def begin(spec: Spec, args: tuple, kwargs: dict) -> DecoratedCall | None:
     try:
         return DecoratedCall(spec, args, kwargs, session)
     except Exception:
-        logger.debug("could not start the span of %s", spec.name, exc_info=True)
+        logger.debug("could not start the span of %s", printable(spec.name), exc_info=True)
         return None
 
 

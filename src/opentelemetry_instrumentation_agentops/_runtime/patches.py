@@ -132,6 +132,30 @@ class Patches:
 
         return self.install(holder, self.key(owner, name), apply)
 
+    def hook(
+        self,
+        holder: str,
+        key: Hashable,
+        get: Callable[[], Any],
+        put: Callable[[Any], Any],
+        make: Callable[[Any], Any],
+    ) -> bool:
+        """``put(make(get()))`` for a hook the library sets through a getter and a setter
+        (``logging.setLogRecordFactory``); undone while ours is still the one in place."""
+
+        def apply() -> tuple[Undo, Any]:
+            original = get()
+            ours = make(original)
+            put(ours)
+
+            def undo() -> None:
+                if get() is ours:  # else wrapped or replaced since: ours stays, inert
+                    put(original)
+
+            return undo, ours
+
+        return self.install(holder, key, apply)
+
     def wrap(
         self,
         holder: str,

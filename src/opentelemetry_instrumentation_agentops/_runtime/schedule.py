@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextvars
 import heapq
-import itertools
 import threading
 import time
 import weakref
@@ -21,9 +20,24 @@ from .settings import logger
 MAX_GAP = 600.0  # seconds: the longest wait between two snapshots of one session
 THREAD_NAME = "agentops-live"
 
-# (due on the monotonic clock, push order, weak session, seconds since the previous due time)
-Entry = tuple[float, int, "weakref.ref[Any]", float]
 Fire = Callable[[Any], None]
+
+
+class Entry(weakref.ref[Any]):
+    """A weak reference to a session that carries its due time (on the monotonic clock) and
+    the seconds since its previous one: one object per running session where a tuple of
+    the two, a push counter and a plain weak reference took 100 bytes more."""
+
+    __slots__ = ("due", "gap")
+
+    def __new__(cls, session: Any, due: float, gap: float) -> Entry:
+        return super().__new__(cls, session)
+
+    def __init__(self, session: Any, due: float, gap: float) -> None:
+        self.due, self.gap = due, gap
+
+    def __lt__(self, other: Entry) -> bool:  # the heap's order
+        return self.due < other.due
 
 
 class Schedule:
@@ -32,13 +46,13 @@ class Schedule:
     def __init__(self) -> None:
         self.condition = threading.Condition(threading.Lock())
         self.heap: list[Entry] = []
-        self.order = itertools.count()
         self.thread: threading.Thread | None = None
         self.stopped = False
         self.fire: Fire | None = None
 
-    def push(self, due: float, session_ref: weakref.ref[Any], gap: float, fire: Fire) -> None:
-        entry = (due, next(self.order), session_ref, gap)
+    def push(self, session: Any, due: float, gap: float, fire: Fire) -> None:
+        """Call ``fire(session)`` at ``due``, unless ``session`` is gone or ended by then."""
+        entry = Entry(session, due, gap)
         with self.condition:
             if self.stopped:
                 return
@@ -74,12 +88,12 @@ class Schedule:
                 if not self.heap:
                     self.condition.wait()
                     continue
-                wait = self.heap[0][0] - time.monotonic()
+                wait = self.heap[0].due - time.monotonic()
                 if wait > 0:
                     self.condition.wait(wait)
                     continue
                 now, due = time.monotonic(), []
-                while self.heap and self.heap[0][0] <= now:
+                while self.heap and self.heap[0].due <= now:
                     due.append(heapq.heappop(self.heap))
                 return due
             return None
@@ -93,11 +107,10 @@ class Schedule:
                     logger.debug("a live snapshot failed", exc_info=True)
 
     def _fire(self, entry: Entry) -> None:
-        due_at, _, session_ref, gap = entry
-        session = session_ref()
+        session = entry()
         fire = self.fire
         if session is None or session.ended or self.stopped or fire is None:
             return  # ended: its entry is dropped here, and the session is never seen again
         fire(session)
-        gap = min(gap * 2, MAX_GAP)
-        self.push(max(due_at + gap, time.monotonic()), session_ref, gap, fire)
+        gap = min(entry.gap * 2, MAX_GAP)
+        self.push(session, max(entry.due + gap, time.monotonic()), gap, fire)

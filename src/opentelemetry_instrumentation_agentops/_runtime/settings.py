@@ -25,6 +25,7 @@ DISABLED_ENV = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
 LIVE_INTERVAL_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL"
 METRICS_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_METRICS"
 INSTRUMENT_LLM_CALLS_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_INSTRUMENT_LLM_CALLS"
+BAGGAGE_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_BAGGAGE"
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _CONTENT_ON = frozenset({"true", "1", "span_only", "span_and_event"})
@@ -72,7 +73,7 @@ def split_tags(value: str | None) -> tuple[str, ...]:
 
 
 # Settings only code gives (no variable): what is left when every holder forgot them.
-_CODE_ONLY = ("tracer_provider", "meter_provider")
+_CODE_ONLY = ("tracer_provider", "meter_provider", "logger_provider")
 
 
 @dataclass
@@ -91,6 +92,11 @@ class Settings:
     # Session metrics, on the MeterProvider from instrument(), else the global one.
     metrics: bool = True
     meter_provider: object | None = field(default=None, repr=False)
+    # Log records are stamped while an SDK LoggerProvider is in use: this one, else the global.
+    logger_provider: object | None = field(default=None, repr=False)
+    # Sessions across services: the session's id in W3C baggage, and stamped from it.
+    # Off by default: baggage reaches every downstream service, third-party APIs included.
+    propagate_session: bool = False
     # AgentOps keys, kept only so get_api_key() answers; never written to telemetry.
     api_key: str | None = field(default=None, repr=False)
     parent_key: str | None = field(default=None, repr=False)
@@ -129,6 +135,7 @@ class Settings:
         self.log_summary = env_flag(SUMMARY_ENV, default=True)
         self.live_interval = _env_seconds(LIVE_INTERVAL_ENV, DEFAULT_LIVE_INTERVAL)
         self.metrics = env_flag(METRICS_ENV, default=True)
+        self.propagate_session = env_flag(BAGGAGE_ENV)
         disabled = {n.strip() for n in os.environ.get(DISABLED_ENV, "").split(",")}
         self.disabled = bool(disabled & {"agentops", "*"})
         for _, name, value in self.chosen:
