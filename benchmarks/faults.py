@@ -14,7 +14,18 @@ measurement (``python benchmarks/faults.py MODE ...``), printing one JSON docume
   exporting to an OTLP/HTTP collector that accepts connections and never answers, with no SDK
   shutdown at exit) leaves by the end of its code, an uncaught exception or SIGTERM; the
   seconds from its "ready" line to the end of the process, against the same program exporting
-  to the null exporter, ``rounds`` pairs of each kind, alternating which runs first.
+  to the null exporter, ``rounds`` pairs of each kind, alternating which runs first;
+- ``exit-times``: the first-session program (``first-session`` below: ``init()``'s own
+  pipeline, OTLP/HTTP traces and metrics to ``OTEL_EXPORTER_OTLP_ENDPOINT``, one session left
+  open) against a collector that is up, down (connection refused), hung (accepts, never
+  answers), slow (answers after ``SLOW_SECONDS``), or answering 500 or 429; with metrics on
+  and off (``OTEL_METRICS_EXPORTER=none``); leaving by the end of its code, and for the hung
+  collector also by an uncaught exception and SIGTERM, and with each ``OTEL_*`` timeout
+  variable set to 1 s: the seconds from its last statement to the end of the process (median,
+  min, max of ``rounds``) and the lines the SDK printed;
+- ``exit-many``: ``count`` sessions open in the same program, a collector that is up: the
+  seconds its normal exit takes and how many sessions arrive, and how many arrive when it is
+  sent SIGTERM instead (the package's bound: 5 s).
 """
 
 from __future__ import annotations
@@ -25,20 +36,23 @@ import gc
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from harness import NullExporter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the test collectors
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from scale import rss_bytes
+from support.network import free_port, hung_collector, otlp_collector, otlp_span_dicts
 
 HOWS = ("exit", "exception", "sigterm")
 EXIT_CODES = {"exit": 0, "exception": 1, "sigterm": -signal.SIGTERM}
@@ -54,11 +68,8 @@ def _otlp(endpoint: str, **options: Any) -> Any:
 def offline(count: int, down: bool) -> dict[str, Any]:
     import opentelemetry_instrumentation_agentops as agentops
 
-    if down:
-        with socket.socket() as sock:  # a port nobody listens on: connections are refused
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        exporter = _otlp(f"http://127.0.0.1:{port}/v1/traces", timeout=1)
+    if down:  # a port nobody listens on: connections are refused
+        exporter = _otlp(f"http://127.0.0.1:{free_port()}/v1/traces", timeout=1)
     else:
         exporter = NullExporter()
     provider = TracerProvider()
@@ -113,13 +124,32 @@ def agent(how: str, endpoint: str | None) -> None:
         time.sleep(60)
 
 
-@contextlib.contextmanager
-def hung_collector() -> Iterator[str]:
-    """An OTLP/HTTP endpoint that accepts connections (the backlog) and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(256)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1/traces"
+def timed_exit(
+    command: list[str], how: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> tuple[float, int | None, str]:
+    """Run ``command`` until its "ready" line, send SIGTERM if ``how`` says so, and time the
+    rest: seconds to the end of the process, its exit code, its stderr."""
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=errors, text=True, env=env
+        )
+        try:
+            line = process.stdout.readline().strip() if process.stdout else ""
+            started = time.monotonic()
+            if how == "sigterm" and line == "ready":
+                process.send_signal(signal.SIGTERM)
+            process.wait(timeout=timeout)
+            took = time.monotonic() - started
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        errors.seek(0)
+        stderr = errors.read()
+    if line != "ready" or process.returncode != EXIT_CODES[how]:
+        tail = "\n".join(stderr.strip().splitlines()[-10:])
+        raise SystemExit(f"{command[2:]} {how} exited {process.returncode}:\n{tail}")
+    return took, process.returncode, stderr
 
 
 def exit_seconds(how: str, hung: bool) -> float:
@@ -128,24 +158,7 @@ def exit_seconds(how: str, hung: bool) -> float:
     with contextlib.ExitStack() as stack:
         if hung:
             command += ["--endpoint", stack.enter_context(hung_collector())]
-        errors = stack.enter_context(tempfile.TemporaryFile("w+"))
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
-        try:
-            line = process.stdout.readline().strip() if process.stdout else ""
-            started = time.monotonic()
-            if how == "sigterm" and line == "ready":
-                process.send_signal(signal.SIGTERM)
-            process.wait(timeout=120)
-            took = time.monotonic() - started
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        if line != "ready" or process.returncode != EXIT_CODES[how]:
-            errors.seek(0)
-            tail = "\n".join(errors.read().strip().splitlines()[-10:])
-            raise SystemExit(f"agent {how} (hung: {hung}) exited {process.returncode}:\n{tail}")
-    return took
+        return timed_exit(command, how, timeout=120)[0]
 
 
 def exits(rounds: int) -> dict[str, Any]:
@@ -169,9 +182,122 @@ def exits(rounds: int) -> dict[str, Any]:
 
 
 def _flush_bound() -> float:
-    from opentelemetry_instrumentation_agentops._engine.exits import FLUSH_TIMEOUT_MILLIS
+    from opentelemetry_instrumentation_agentops._engine.drain import FLUSH_SECONDS
 
-    return FLUSH_TIMEOUT_MILLIS / 1000
+    return FLUSH_SECONDS
+
+
+# -- exit times of the first-session program, by collector (issue #21) ------------------
+
+COLLECTORS = ("up", "down", "hung", "slow", "500", "429")
+SLOW_SECONDS = 2.0  # how long the slow collector takes to answer each request
+# Each set to 1 s with a hung collector: which of them shortens the exit (the SDK's units).
+TIMEOUT_VARIABLES = {
+    "OTEL_EXPORTER_OTLP_TIMEOUT": "1",
+    "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "1",
+    "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT": "1",
+    "OTEL_BSP_EXPORT_TIMEOUT": "1000",
+    "OTEL_METRIC_EXPORT_TIMEOUT": "1000",
+}
+METRICS_OFF = {"OTEL_METRICS_EXPORTER": "none"}
+
+
+def first_session(how: str, count: int) -> None:
+    """The program whose exit is timed: init()'s own pipeline, ``count`` sessions left open."""
+    import opentelemetry_instrumentation_agentops as agentops
+
+    agentops.init(auto_start_session=False)  # OTLP/HTTP traces and metrics, from OTEL_*
+    for n in range(count):
+        agentops.start_session(name=f"open {n}")
+        agentops.record(agentops.ActionEvent(action_type="plan"))
+    print("ready", flush=True)
+    if how == "exception":
+        raise RuntimeError("leaving by an exception")
+    if how == "sigterm":
+        time.sleep(600)
+
+
+@contextlib.contextmanager
+def collector(kind: str) -> Iterator[tuple[str, list[tuple[str, bytes]] | None]]:
+    """The base URL of an OTLP/HTTP collector that is ``kind``; what it accepted (200)."""
+    if kind == "down":
+        yield f"http://127.0.0.1:{free_port()}", None
+    elif kind == "hung":
+        with hung_collector() as endpoint:
+            yield endpoint.removesuffix("/v1/traces"), None
+    else:
+        delay = SLOW_SECONDS if kind == "slow" else 0.0
+        status = int(kind) if kind.isdigit() else 200
+        with otlp_collector(delay, status) as (base, received):
+            yield base, received if status == 200 else None
+
+
+def run_program(how: str, kind: str, env: dict[str, str], count: int = 1) -> dict[str, Any]:
+    """One run of ``first_session``: its exit's seconds, the lines printed, the sessions
+    the collector accepted (None when it accepts nothing)."""
+    command = [sys.executable, __file__, "first-session", how, "--count", str(count)]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    with collector(kind) as (base, received):
+        environment.update(OTEL_EXPORTER_OTLP_ENDPOINT=base, **env)
+        took, _, stderr = timed_exit(command, how, environment, timeout=600)
+        time.sleep(0.2)  # the collector's last answer
+        arrived = None
+        if received is not None:
+            roots = [s for s in otlp_span_dicts(received) if s["parent_span_id"] is None]
+            arrived = len({s["attributes"]["session.id"] for s in roots})
+    lines = [x for x in stderr.splitlines() if x.strip() and not x.startswith((" ", "Traceback"))]
+    return {"seconds": took, "lines": len(lines), "arrived": arrived}
+
+
+def exit_cases() -> list[tuple[str, str, str, dict[str, str]]]:
+    """(label, how, collector, environment) of every exit timed by ``exit-times``."""
+    cases = []
+    for kind in COLLECTORS:
+        for metrics, env in (("on", {}), ("off", METRICS_OFF)):
+            cases.append((f"{kind}, metrics {metrics}", "exit", kind, env))
+    for how in ("exception", "sigterm"):
+        for metrics, env in (("on", {}), ("off", METRICS_OFF)):
+            cases.append((f"hung, metrics {metrics}, by {how}", how, "hung", env))
+    for kind in ("hung", "down"):
+        for variable, value in TIMEOUT_VARIABLES.items():
+            label = f"{kind}, metrics on, {variable}={value}"
+            cases.append((label, "exit", kind, {variable: value}))
+    return cases
+
+
+def exit_times(rounds: int, only: str | None = None) -> dict[str, Any]:
+    results: dict[str, Any] = {"rounds": rounds, "slow_seconds": SLOW_SECONDS}
+    for label, how, kind, env in exit_cases():
+        if only and only not in label:
+            continue
+        runs = [run_program(how, kind, env) for _ in range(rounds)]
+        seconds = [r["seconds"] for r in runs]
+        results[label] = {
+            "median": statistics.median(seconds),
+            "min": min(seconds),
+            "max": max(seconds),
+            "lines": [r["lines"] for r in runs],
+            "arrived": [r["arrived"] for r in runs],
+        }
+        say(f"{label}: {results[label]}")
+    return results
+
+
+def exit_many(count: int, rounds: int) -> dict[str, Any]:
+    results: dict[str, Any] = {"count": count, "rounds": rounds}
+    for how in ("exit", "sigterm"):
+        runs = [run_program(how, "up", {}, count) for _ in range(rounds)]
+        results[how] = {
+            "seconds": [r["seconds"] for r in runs],
+            "arrived": [r["arrived"] for r in runs],
+        }
+        say(f"{how}: {results[how]}")
+    return results
+
+
+def say(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 def main() -> None:
@@ -180,15 +306,31 @@ def main() -> None:
     for name in ("offline", "offline-null"):
         modes.add_parser(name).add_argument("--count", type=int, required=True)
     modes.add_parser("exits").add_argument("--rounds", type=int, default=3)
+    times = modes.add_parser("exit-times")
+    times.add_argument("--rounds", type=int, default=3)
+    times.add_argument("--only", help="only the cases whose label contains this")
+    many = modes.add_parser("exit-many")
+    many.add_argument("--count", type=int, default=20_000)
+    many.add_argument("--rounds", type=int, default=3)
     child = modes.add_parser("agent", help="the program exits times (not a measurement)")
     child.add_argument("how", choices=HOWS)
     child.add_argument("--endpoint", help="OTLP/HTTP traces endpoint; default: null exporter")
+    first = modes.add_parser("first-session", help="the program exit-times times")
+    first.add_argument("how", choices=HOWS)
+    first.add_argument("--count", type=int, default=1)
     args = parser.parse_args()
     if args.mode == "agent":
         agent(args.how, args.endpoint)
         return
+    if args.mode == "first-session":
+        first_session(args.how, args.count)
+        return
     if args.mode == "exits":
         result = exits(args.rounds)
+    elif args.mode == "exit-times":
+        result = exit_times(args.rounds, args.only)
+    elif args.mode == "exit-many":
+        result = exit_many(args.count, args.rounds)
     else:
         result = offline(args.count, args.mode == "offline")
     sys.stdout.write(json.dumps({"mode": args.mode, **result}) + "\n")

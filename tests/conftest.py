@@ -12,7 +12,8 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from opentelemetry import trace
+from opentelemetry import context, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from support.runtime import PerTestTracerProvider, fresh_runtime
@@ -99,8 +100,12 @@ def clean_state(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     PROVIDER.next_test()
     fresh_runtime()
+    # An empty OTel context: a session an earlier test ended in this thread's context is
+    # remembered there (module-level calls act on it), and must not reach this test.
+    token = context.attach(Context())
     yield
     end_everything()
+    context.detach(token)
 
 
 def end_everything() -> None:

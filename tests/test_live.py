@@ -13,7 +13,7 @@ from support.span_file import read_spans, run_script
 
 import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
-from opentelemetry_instrumentation_agentops._runtime.schedule import THREAD_NAME
+from opentelemetry_instrumentation_agentops._runtime.schedule import SLACK, THREAD_NAME
 from opentelemetry_instrumentation_agentops._runtime.settings import LIVE_INTERVAL_ENV
 
 LIVE = "agentops.session.live"
@@ -188,6 +188,43 @@ def test_a_thousand_long_sessions_cost_one_thread_and_one_entry_each(spans, inte
     # Every entry is dropped when it comes due next (at most 4 intervals away).
     wait_for(lambda: not RUNTIME.snapshots.heap, timeout=10, what="an empty heap")
     assert {s.context.trace_id for s in snapshots(spans)} == {s.trace_id for s in sessions}
+
+
+def ended_entries() -> int:
+    """Entries of the schedule whose session has ended (or is gone)."""
+    with RUNTIME.snapshots.condition:
+        heap = list(RUNTIME.snapshots.heap)
+    return sum(1 for entry in heap if (s := entry()) is None or s.ended)
+
+
+def test_sessions_ended_before_their_first_snapshot_leave_the_schedule(spans):
+    """The schedule is bounded by the sessions running, not by every session started."""
+    RUNTIME.settings.live_interval = 10.0  # the default: nothing comes due during the test
+    held = [agentops.start_session(name=f"long {n}") for n in range(100)]
+    most = 0
+    for n in range(5000):
+        agentops.start_session(name=f"short {n}").end_session()
+        most = max(most, len(RUNTIME.snapshots.heap))
+    # Never more entries than twice the sessions running (the short one included), + slack.
+    assert most <= 2 * (len(held) + 1) + SLACK + 1
+    assert len(RUNTIME.snapshots.heap) - ended_entries() == len(held)  # none running lost
+    for session in held:
+        session.end_session()
+
+
+def test_running_sessions_keep_their_snapshots_while_ended_ones_leave(spans, interval):
+    long = [agentops.start_session(name=f"long {n}") for n in range(20)]
+    for n in range(2000):
+        agentops.start_session(name=f"short {n}").end_session()
+    wait_for(
+        lambda: {s.context.trace_id for s in snapshots(spans)} >= {s.trace_id for s in long},
+        timeout=30,
+        what="a snapshot of every long session",
+    )
+    for session in long:
+        session.end_session()
+    short_traces = {s.context.trace_id for s in spans.roots() if s.name.startswith("session short")}
+    assert not short_traces & {s.context.trace_id for s in snapshots(spans)}
 
 
 def _assert_one_entry_at_most_per_session(sessions: list) -> None:

@@ -325,7 +325,21 @@ class Words:
         self.text = text
 
 
-_NOT_THE_SESSIONS = (TracerProvider, Tracer, SpanProcessor, SpanExporter, type, types.ModuleType)
+# Not walked: the SDK's pipeline (it holds the other instrumentations' spans), and code, whose
+# globals reach every module (this one's literals included).
+_NOT_THE_SESSIONS = (
+    TracerProvider,
+    Tracer,
+    SpanProcessor,
+    SpanExporter,
+    type,
+    types.ModuleType,
+    types.FunctionType,
+    types.MethodType,
+    types.BuiltinFunctionType,
+    types.CodeType,
+    types.FrameType,
+)
 
 
 def _reachable_texts(start: object, *needles: str) -> set[str]:

@@ -80,7 +80,8 @@ def test_collector_down_for_the_whole_run(tmp_path):
     assert "Traceback" not in result.stderr
     assert "Connection refused" in result.stderr  # the fault really happened
     run = figures(result.stdout, "collector down")
-    assert run["live_sessions"] == 0, run
+    # None but the last: the context it ended in remembers it (design.md section 5, rule 1).
+    assert run["live_sessions"] <= 1, run
     # What is kept is bounded by the exporter's queue, not by the number of sessions.
     assert run["live_spans"] <= BATCH_QUEUE + 16, run
     sessions = session_roots(spans)

@@ -2,9 +2,9 @@
 
 - ``free_port()``: a port nobody listens on, so connecting to it is refused (until a server
   the test starts binds it); ``free_ports(n)``: n of them, all different;
-- ``otlp_collector()``: an OTLP/HTTP endpoint that answers 200 and keeps each request;
-  ``otlp_spans()`` / ``otlp_span_dicts()`` read the spans it received, ``otlp_logs()`` the
-  log records;
+- ``otlp_collector()``: an OTLP/HTTP endpoint that keeps each request and answers 200 (or
+  another status, after a delay: a collector that fails or is slow); ``otlp_spans()`` /
+  ``otlp_span_dicts()`` read the spans it received, ``otlp_logs()`` the log records;
 - ``hung_collector()``: one that accepts connections and never answers.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,13 +42,17 @@ def free_ports(count: int) -> list[int]:
 
 
 class _Collector(BaseHTTPRequestHandler):
-    """Keeps (path, body) of every POST in ``server.received`` and answers success."""
+    """Keeps (path, body) of every POST in ``server.received`` and answers ``server.status``
+    (200: success) after ``server.delay`` seconds."""
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.server.delay:
+            time.sleep(self.server.delay)
         self.server.received.append((self.path, body))
-        reply = ExportTraceServiceResponse().SerializeToString()
-        self.send_response(200)
+        status = self.server.status
+        reply = ExportTraceServiceResponse().SerializeToString() if status == 200 else b""
+        self.send_response(status)
         self.send_header("Content-Type", "application/x-protobuf")
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
@@ -58,10 +63,17 @@ class _Collector(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def otlp_collector() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
-    """An OTLP/HTTP collector on loopback: its base URL and the (path, body) it received."""
+def otlp_collector(
+    delay: float = 0.0, status: int = 200
+) -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
+    """An OTLP/HTTP collector on loopback: its base URL and the (path, body) it received.
+
+    ``delay``: seconds before each answer (a slow collector); ``status``: the answer's
+    HTTP status (500, or 429 to ask for a retry: the request is kept all the same).
+    """
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
-    server.received = []
+    server.received, server.delay, server.status = [], delay, status
+    server.daemon_threads = True  # a slow answer in progress never holds the test's exit
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

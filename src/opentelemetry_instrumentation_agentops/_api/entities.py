@@ -17,7 +17,7 @@ from typing import Any
 from opentelemetry import context
 
 from .._engine import attributes as attr
-from .._engine import sessions
+from .._engine import sessions, usage
 from .._engine.content import attribute_value, capture
 from .._engine.escaping import printable
 from .._engine.redaction import REDACTED, hides
@@ -162,6 +162,8 @@ def _entity_decorator(kind: str) -> Callable[..., Any]:
         capture_response: bool = True,
         **_: Any,
     ) -> Any:
+        if cost is not None:  # counted at every call: checked once, here
+            cost = usage.cost(cost, f"@{kind}(cost=...)", strict=True)
         options = dict(version=version, tags=tags, cost=cost, spec=spec, attributes=attributes)
         if wrapped is not None and not isinstance(wrapped, str) and not callable(wrapped):
             return _decorate(kind, wrapped, name, options)  # it warns: not a function

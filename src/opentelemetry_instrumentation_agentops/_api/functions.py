@@ -1,9 +1,10 @@
 """The AgentOps-style module-level API: ``init``, ``start_session``, ``end_session``, ...
 
-Module-level calls act on the current session (``RUNTIME.sessions.current()``). When
-there is none, or several run and none is current in this context, they do
-nothing to any session and log one warning naming the fix (raise in strict
-mode); ``record`` still exports the event as a span of its own.
+Module-level calls act on the current session (``RUNTIME.sessions.target()``), or on
+the one that ended in this context (they say so). When there is none, or several run
+and this context never held one, they do nothing to any session and log one warning
+naming the fix (raise in strict mode); ``record`` still exports the event as a span of
+its own.
 """
 
 from __future__ import annotations
@@ -147,8 +148,12 @@ def _can_make_tracers(provider: Any) -> bool:
 
 
 def resolve_session(action: str, method: str) -> Session | None:
-    """The current session, or None after saying why there is none."""
-    session = RUNTIME.sessions.current()
+    """The session a module-level call acts on, or None after saying why there is none.
+
+    An ended session is returned when the context still holds it: the call acts on it
+    (and says it has ended) rather than on another session.
+    """
+    session = RUNTIME.sessions.target()
     if session is None:
         running = len(RUNTIME.sessions.running)
         if running > 1:
@@ -223,7 +228,11 @@ def as_session(value: Any) -> Session | None:
 
 def record(event: Any) -> None:
     """Record an event in the current session (its own span when there is none)."""
-    record_event(event, resolve_session("record event", "record"))
+    session = resolve_session("record event", "record")
+    if session is None:
+        record_event(event, None)
+    else:
+        session.record(event)  # in its trace, uncounted and with a warning once it has ended
 
 
 def add_tags(tags: Any) -> None:

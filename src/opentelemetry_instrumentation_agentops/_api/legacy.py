@@ -24,7 +24,7 @@ from .._engine.content import attribute_value, safe_str
 from .._engine.events import agent_identity
 from .._engine.redaction import REDACTED, hides
 from .._engine.sessions import Session
-from .._engine.types import InvalidArgumentError, report
+from .._engine.types import InvalidArgumentError, SessionEndedError, report
 from .._runtime.owner import RUNTIME
 from .decorators import create_agent_span, record_action, record_tool
 from .functions import as_session, end_session, resolve_session, start_session
@@ -84,7 +84,13 @@ def update_trace_metadata(metadata: Any, prefix: str = attr.TRACE_METADATA_PREFI
         report(InvalidArgumentError, "update_trace_metadata() takes a dict; nothing was set.")
         return False
     session = resolve_session("update trace metadata", "span.set_attribute")
-    if session is None or not session.is_running:
+    if session is None:
+        return False
+    if not session.is_running:
+        report(
+            SessionEndedError,
+            f"Session {session.session_id} has ended; update_trace_metadata() set nothing.",
+        )
         return False
     updated = False
     for key, value in metadata.items():

@@ -121,19 +121,21 @@ def call_kind(found: Mapping[str, Any]) -> str | None:
     return None
 
 
-def usage(found: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-    """Input tokens, output tokens and cost in ``present()``'s answer (None where absent).
+def usage(found: Mapping[str, Any]) -> tuple[tuple[str, Any] | None, ...]:
+    """Input tokens, output tokens and cost in ``present()``'s answer: (key, value) each,
+    None where absent.
 
-    Values are as written: the caller keeps only valid counts and costs.
+    Values are as written: the caller keeps only valid counts and costs, and names the
+    key of one that is not.
     """
-    values: list[Any] = [None, None, None]
+    values: list[tuple[str, Any] | None] = [None, None, None]
     for index, keys in enumerate(_USAGE_KEYS):
         for key in keys:
             value = found.get(key)
             if value is not None:
-                values[index] = value
+                values[index] = (key, value)
                 break
-    return values[0], values[1], values[2]
+    return tuple(values)
 
 
 def message_text(attributes: Mapping[str, Any], kind: str) -> str | None:

@@ -2,8 +2,9 @@
 
 Everything that counts (an event recorded, a decorated call, a session failing, another
 instrumentation's span) calls ``Totals.count(kind, ...)``. Token counts saturate at the
-largest OTLP integer, invalid counts and costs are never added, and an exception is an
-error once per session however many places report it.
+largest OTLP integer; invalid counts and costs are never added (``usage.py`` checks them,
+with a warning, before they come here), and an exception is an error once per session
+however many places report it.
 
 Other instrumentations' spans are counted by ``CallCounter`` (the span processor holds
 one): an LLM (tool) span inside an open LLM (tool) span of the same trace is part of that
@@ -16,15 +17,16 @@ from the outermost span of a call that carries them, else from the first nested 
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict, deque
 from typing import Any
 
 from . import attributes as attr
-from .content import INT64, as_float
 from .conventions import LLM_CALL, TOOL_CALL, call_kind, present, usage
+from .usage import MAX_INT64, is_token_count, token_count
+from .usage import cost as usage_cost
 
-MAX_INT64 = INT64.stop - 1  # the most an OTLP integer attribute holds
 ACTION = "action"
 ERROR = "error"
 USAGE = "usage"  # tokens and cost reported apart from the call they belong to
@@ -33,19 +35,14 @@ _RECENT = 32  # calls per trace that a span ending later may still be one with
 _TRACES = 1024  # traces whose recent calls are kept
 _ENDED = 1024  # calls, across traces, whose outermost span may end before a nested one
 _NO_USAGE = (None, None, None)
+_MAX_COST = sys.float_info.max
 _NO_IDS: frozenset[int] = frozenset()
 _COUNTED_BY = "_agentops_counted_by"  # on an exception: ids of the totals that counted it
 
 
-def is_token_count(value: object) -> bool:
-    """A token count an OTLP attribute can carry: an int (not a bool) from 0 to MAX_INT64."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INT64
-
-
-def as_cost(value: Any) -> float | None:
-    """A cost in USD: a number (not a bool, not NaN) as a float, else None."""
-    cost = as_float(value)
-    return cost if cost is not None and cost == cost else None
+def _is_cost(value: Any) -> bool:
+    """A cost the totals may add: a finite float, 0 or more (checked and warned about before)."""
+    return type(value) in (float, int) and 0 <= value <= _MAX_COST
 
 
 def _first_count(exception: BaseException, totals: Totals) -> bool:
@@ -100,8 +97,6 @@ class Totals:
         if exception is not None and not _first_count(exception, self):
             return
         usage = input_tokens is not None or output_tokens is not None or cost is not None
-        if cost is not None:
-            cost = as_cost(cost)
         with self._lock:
             if kind is ACTION:
                 self.actions += 1
@@ -117,8 +112,8 @@ class Totals:
                 self.input_tokens = min(self.input_tokens + input_tokens, MAX_INT64)
             if output_tokens is not None and is_token_count(output_tokens):
                 self.output_tokens = min(self.output_tokens + output_tokens, MAX_INT64)
-            if cost is not None:
-                self.cost = (self.cost or 0.0) + cost
+            if cost is not None and _is_cost(cost):  # saturates: two huge costs never make inf
+                self.cost = min((self.cost or 0.0) + cost, _MAX_COST)
 
     def as_attributes(self) -> dict[str, Any]:
         """The totals as the root span's attributes."""
@@ -136,13 +131,16 @@ class Totals:
 
 
 def span_usage(found: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """Input tokens, output tokens and cost of a span, None where absent or invalid."""
+    """Input tokens, output tokens and cost of a span, None where absent or invalid.
+
+    An invalid one is named by its attribute in one warning (``usage.py``).
+    """
     input_tokens, output_tokens, cost = usage(found)
-    if input_tokens is not None and not is_token_count(input_tokens):
-        input_tokens = None
-    if output_tokens is not None and not is_token_count(output_tokens):
-        output_tokens = None
-    return input_tokens, output_tokens, None if cost is None else as_cost(cost)
+    return (
+        None if input_tokens is None else token_count(input_tokens[1], input_tokens[0]),
+        None if output_tokens is None else token_count(output_tokens[1], output_tokens[0]),
+        None if cost is None else usage_cost(cost[1], cost[0]),
+    )
 
 
 def _scope_name(span: Any) -> str | None:

@@ -22,9 +22,9 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from .._runtime.owner import RUNTIME
 from .._runtime.registry import AGENT_KEY, SESSION_KEY
 from . import attributes as attr
-from .content import as_float, capture, safe_str, safe_text
+from .content import capture, safe_str, safe_text
 from .conventions import LLM_CALL, TOOL_CALL
-from .counting import ACTION, ERROR, is_token_count
+from .counting import ACTION, ERROR
 from .events import (
     ActionEvent,
     ErrorEvent,
@@ -39,9 +39,9 @@ from .events import (
 from .propagation import uuid_text
 from .tracer import get_tracer, mark_error
 from .types import InvalidArgumentError, SessionLike, report
+from .usage import cost, token_count
 
 _SPAN_CONTEXT = "_agentops_span_context"
-_LLM_USAGE = ("prompt_tokens", "completion_tokens", "cost")
 # What each kind of event counts as in its session's totals (LLM calls with their usage).
 _KINDS = MappingProxyType(
     {
@@ -121,9 +121,11 @@ def record_event(event: Any, session: SessionLike | None) -> None:
     _remember_span(event, span)
     span.end(max(end or time_ns(), start))  # never before its start, whatever was given
     if session is not None and kind is not None and not session.ended:
-        if kind == EventType.LLM:
-            usage = (getattr(event, name, None) for name in _LLM_USAGE)  # a plain Event has none
-            session.totals.count(LLM_CALL, *usage)
+        if kind == EventType.LLM:  # with the usage _describe_llm() checked (a plain Event: none)
+            get = attributes.get
+            session.totals.count(
+                LLM_CALL, get(attr.INPUT_TOKENS), get(attr.OUTPUT_TOKENS), get(attr.LLM_COST)
+            )
         else:
             session.totals.count(_KINDS[kind])
 
@@ -177,15 +179,19 @@ def _describe_llm(event: LLMEvent, attributes: dict[str, Any]) -> tuple[str, dic
     attributes[attr.OPERATION_NAME] = attr.OP_CHAT
     if model:
         attributes[attr.REQUEST_MODEL] = model
-    for key, value in (
-        (attr.INPUT_TOKENS, event.prompt_tokens),
-        (attr.OUTPUT_TOKENS, event.completion_tokens),
+    # Checked once, for the span and the totals alike: a bad value is named in a warning.
+    for key, value, field in (
+        (attr.INPUT_TOKENS, event.prompt_tokens, "LLMEvent.prompt_tokens"),
+        (attr.OUTPUT_TOKENS, event.completion_tokens, "LLMEvent.completion_tokens"),
     ):
-        if is_token_count(value):
-            attributes[key] = value
-    cost = as_float(event.cost)
-    if cost is not None:
-        attributes[attr.LLM_COST] = cost
+        if value is not None:
+            count = token_count(value, field, strict=True)
+            if count is not None:
+                attributes[key] = count
+    if event.cost is not None:
+        usd = cost(event.cost, "LLMEvent.cost", strict=True)
+        if usd is not None:
+            attributes[attr.LLM_COST] = usd
     if event.thread_id is not None:
         attributes[attr.LLM_THREAD_ID] = safe_str(event.thread_id, 100)
     capture(attributes, attr.INPUT_MESSAGES, event.prompt)

@@ -1,7 +1,8 @@
 """How sessions end with the process: at exit, on an uncaught exception, and after fork.
 
 - At normal exit, running sessions end Indeterminate (the instrumentor's process
-  session Success, or Fail on a non-zero ``sys.exit``) and are flushed with a bound.
+  session Success, or Fail on a non-zero ``sys.exit``) and are exported in chunks the
+  export queue holds, with a bound (``drain.py``).
   Our ``atexit`` handler is registered again whenever sessions start on a new
   provider, so it runs before that provider's own shutdown, however late it was made.
 - An uncaught exception in the main thread ends them Fail with the exception
@@ -26,13 +27,15 @@ from .._runtime.patches import Patches
 from .._runtime.schedule import Schedule
 from .._runtime.settings import logger
 from .content import safe_str
+from .drain import FLUSH_SECONDS, end_and_export, flush
+from .escaping import printable
 from .events import ErrorEvent
-from .tracer import current_provider
 from .types import EndState
 
 EXIT_REASON = "the process exited before the session ended"
-FLUSH_TIMEOUT_MILLIS = 5000
+EXIT_SECONDS = 20.0  # the most the export of the sessions ended at exit is waited for
 AT_EXIT = "exit: atexit"
+STARTED_AFTER_EXIT = "started after exit"  # the key of its once-per-process warning
 AT_FORK = "exit: fork"
 EXCEPTHOOK = Patches.key(sys, "excepthook")
 THREAD_EXCEPTHOOK = Patches.key(threading, "excepthook")
@@ -73,17 +76,6 @@ def release(holder: str) -> None:
         RUNTIME.exit_provider = None
 
 
-def end_sessions(end_state: EndState, reason: str, exception: BaseException | None = None) -> int:
-    """End every running session; returns how many were ended."""
-    sessions = RUNTIME.sessions.active()
-    for session in sessions:
-        try:
-            session.end(end_state, reason, exception=exception)
-        except Exception:
-            logger.debug("could not end %r", session, exc_info=True)
-    return len(sessions)
-
-
 def end_process_session(reason: str | None = None) -> bool:
     """End the instrumentor's process session: Success, or Fail on a non-zero exit status."""
     session, RUNTIME.process_session = RUNTIME.process_session, None
@@ -99,42 +91,23 @@ def end_process_session(reason: str | None = None) -> bool:
     return True
 
 
-def flush(timeout_millis: int = FLUSH_TIMEOUT_MILLIS) -> None:
-    """Export what is queued, waiting at most ``timeout_millis``.
-
-    The SDK's ``BatchSpanProcessor.force_flush`` does not honour its timeout: with a
-    collector that hangs it blocks for every queued batch. It runs in a daemon thread
-    that is given up on after the timeout. (Python 3.12 refuses new threads once the
-    interpreter exits; there the flush at exit runs inline, bounded only by the SDK.)
-    """
-    force_flush = getattr(current_provider(), "force_flush", None)
-    if force_flush is None:
-        return
-
-    def run() -> None:
-        try:
-            force_flush(timeout_millis)
-        except Exception:
-            logger.debug("force_flush failed", exc_info=True)
-
-    try:
-        worker = threading.Thread(target=run, name="agentops-flush", daemon=True)
-        worker.start()
-    except RuntimeError:  # no new threads at interpreter shutdown (Python 3.12+)
-        run()
-        return
-    worker.join(timeout_millis / 1000)
-
-
 def end_sessions_at_exit() -> None:
     RUNTIME.snapshots.stop()
-    ended = False
-    try:
-        ended = end_process_session()
-    except Exception:
-        logger.debug("could not end the process session", exc_info=True)
-    if end_sessions(EndState.INDETERMINATE, EXIT_REASON) or ended:
-        flush()
+    RUNTIME.exited = True
+    end_and_export(EndState.INDETERMINATE, EXIT_REASON, EXIT_SECONDS, first=end_process_session)
+
+
+def warn_started_after_exit(session: Any) -> None:
+    """A session started after our exit handler ran is never ended for the program: say so."""
+    if not RUNTIME.once(STARTED_AFTER_EXIT):
+        return
+    logger.warning(
+        "Session %s started after the package's exit handler ran (in an atexit handler "
+        "registered before the package's): it is not ended at exit, and is exported only "
+        "if it is ended before its TracerProvider shuts down. End it in that handler, or "
+        "start it before the program exits.",
+        printable(session.name or session.session_id),
+    )
 
 
 def _excepthook_over(previous: Callable[..., Any]) -> Callable[..., None]:
@@ -143,8 +116,8 @@ def _excepthook_over(previous: Callable[..., Any]) -> Callable[..., None]:
         if not RUNTIME.patches.active(EXCEPTHOOK):
             return  # uninstalled, but wrapped since by someone else: inert
         try:
-            if end_sessions(EndState.FAIL, f"uncaught {exc_type.__name__}: {safe_str(exc)}", exc):
-                flush()
+            reason = f"uncaught {exc_type.__name__}: {safe_str(exc)}"
+            end_and_export(EndState.FAIL, reason, EXIT_SECONDS, exception=exc)
         except Exception:
             pass
 
@@ -188,8 +161,10 @@ def _after_fork_in_child() -> None:
 
     def end_at_exit() -> None:
         main.join()  # returns when the interpreter starts shutting down
-        end_sessions(EndState.INDETERMINATE, EXIT_REASON)
-        flush()
+        # Flushed even when none was left running: a multiprocessing worker leaves with
+        # os._exit(), so no SDK shutdown exports what its sessions queued.
+        if not end_and_export(EndState.INDETERMINATE, EXIT_REASON, EXIT_SECONDS):
+            flush(FLUSH_SECONDS)
 
     try:
         watcher = threading.Thread(target=end_at_exit, name="agentops-exit", daemon=False)

@@ -30,13 +30,16 @@ from opentelemetry.trace import StatusCode
 
 from .._runtime.owner import RUNTIME
 from .._runtime.registry import AGENT_KEY
+from .._runtime.settings import logger
 from . import attributes as attr
 from .baggage import stamp_from_baggage
 from .conventions import KEYS, LLM_CALL, call_kind, present
 from .counting import ERROR, CallCounter, span_usage
+from .escaping import printable
 from .recognition import observe_call
 
 MAX_OPEN = 1 << 16  # open spans remembered at once, across sessions
+ENDED_AFTER_SHUTDOWN = "ended after shutdown"  # the key of its once-per-process warning
 _current = context.get_current
 
 
@@ -45,6 +48,10 @@ class SessionSpanProcessor(SpanProcessor):
         self._open: dict[int, Any] = {}  # span id -> the open span, spans of sessions' traces
         self._counter = CallCounter(self._open)
         self._lock = threading.Lock()  # taken for LLM and tool spans only
+        self._shut_down = False  # its provider was shut down: sessions ending now are lost
+
+    def shutdown(self) -> None:
+        self._shut_down = True
 
     def on_start(self, span: Span, parent_context: Any = None) -> None:
         span_context = span.context
@@ -68,6 +75,8 @@ class SessionSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         span_context = span.context
+        if self._shut_down:
+            _ended_after_shutdown(span)
         if self._open:
             self._open.pop(span_context.span_id, None)
         session = RUNTIME.sessions.by_trace.get(span_context.trace_id)
@@ -86,6 +95,19 @@ class SessionSpanProcessor(SpanProcessor):
                     observe_call(session, span)
         if not ours and span.status.status_code is StatusCode.ERROR:
             session.totals.count(ERROR)
+
+
+def _ended_after_shutdown(span: ReadableSpan) -> None:
+    """A session's root ended after its provider shut down: not exported; say so, once."""
+    attributes: Any = span.attributes
+    if attr.SESSION_END_STATE not in attributes or not RUNTIME.once(ENDED_AFTER_SHUTDOWN):
+        return
+    logger.warning(
+        "Session %s ended after its TracerProvider was shut down, so it is not exported "
+        "(nor are sessions ending after it). End sessions before calling the provider's "
+        "shutdown(); at exit the package ends the running ones before the SDK shuts down.",
+        printable(str(attributes.get(attr.SESSION_NAME) or attributes.get(attr.SESSION_ID))),
+    )
 
 
 def attach_processor(provider: Any) -> None:

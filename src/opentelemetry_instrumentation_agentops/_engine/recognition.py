@@ -52,6 +52,40 @@ class Exchange:
         self.last_end = 0
 
 
+class Recognisable:
+    """What makes a session recognisable: its user, and what its run was asked and answered."""
+
+    __slots__ = ("exchange", "user_id")
+
+    def set_input(self: Any, value: Any) -> None:
+        """What this run was asked (text, or any value as JSON), for its root at the end.
+
+        Kept and exported only with content capture on; without it, the run's first LLM
+        call's last user message is its input.
+        """
+        give(self, False, value)
+
+    def set_output(self: Any, value: Any) -> None:
+        """What this run answered, for its root at the end (content capture on only);
+        without it, the answer of the run's last LLM call is its output."""
+        give(self, True, value)
+
+
+def describe_root(start_attributes: dict[str, Any], user_id: Any) -> str | None:
+    """Add the root's kind and its ``user.id`` to ``start_attributes``; the session's user.
+
+    The user is ``user_id``, else a ``user.id`` among the attributes the caller gave (AgentOps
+    0.4's ``start_trace(tags={...})`` sets attributes that way).
+    """
+    start_attributes.setdefault(attr.OPENINFERENCE_SPAN_KIND, attr.ROOT_SPAN_KIND)
+    user = None if user_id is None else valid_user_id(user_id)
+    if user is not None:
+        start_attributes[attr.USER_ID] = user
+        return user
+    given = start_attributes.get(attr.USER_ID)
+    return given if isinstance(given, str) else None
+
+
 def valid_user_id(value: Any) -> str | None:
     """``value`` as a user id (``is_valid_id``, as a session id; an int as its digits), else
     None after a warning."""

@@ -6,27 +6,23 @@ turns it off), as AgentOps users are used to::
     Session support bob ended Success | Duration: 0.3s | LLM calls: 2 | Tool calls: 1 |
     Actions: 2 | Errors: 0 | Tokens: 57 in, 49 out | Cost: $0.00 | trace_id=ec71d16b...
 
-A session that ends while the provider in use exports nothing (no ``init()``, no
-``opentelemetry-instrument``) logs one warning per process; switching the package off on
-purpose (``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=agentops``, ``OTEL_SDK_DISABLED=true``) does not.
+A session whose root span was made while no provider was configured (no ``init()``, no
+``opentelemetry-instrument`` yet) logs one warning per process when it ends; switching the
+package off on purpose (``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=agentops``,
+``OTEL_SDK_DISABLED=true``) does not.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
-
-from opentelemetry import trace
 
 from .._runtime.owner import RUNTIME
 from .._runtime.settings import env_flag, logger
 from .escaping import printable
 from .instrumentations import LIBRARIES, is_instrumented
-from .tracer import current_provider
 from .types import SessionLike
 
-_NO_OP_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
 NOT_EXPORTED = "no provider"  # the keys of the once-per-process warnings
 NO_LLM_CALL = "no LLM call"
 
@@ -79,24 +75,25 @@ def log_session(session: SessionLike) -> None:
     )
 
 
-def exports_nothing(provider: Any) -> bool:
-    """Whether ``provider`` is the API's no-op (or the proxy with nothing behind it)."""
-    return isinstance(provider, _NO_OP_PROVIDERS)
-
-
 def warn_if_not_exported(session: SessionLike) -> None:
-    """The once-per-process warning when nothing is exported."""
-    # The provider check first: it is the cheap one, and it answers for most sessions.
-    if not exports_nothing(current_provider()) or NOT_EXPORTED in RUNTIME.warned:
+    """The once-per-process warning when nothing is exported.
+
+    Told by the session's own root span, not by the provider in use when it ends: a
+    root made by the API's no-op tracer (no provider configured when the session
+    started) has no valid span context and is never exported, whatever is configured
+    later; one made through a proxy that leads to an SDK provider is.
+    """
+    if NOT_EXPORTED in RUNTIME.warned or session.span.get_span_context().is_valid:
         return
     if RUNTIME.settings.disabled or env_flag("OTEL_SDK_DISABLED"):
         return
     RUNTIME.warned.add(NOT_EXPORTED)
     logger.warning(
-        "Session %s ended, but no TracerProvider is configured, so nothing is exported. "
-        "Call init() before the session starts (it sets up OTLP export), run the program "
-        "under opentelemetry-instrument, or set an SDK TracerProvider "
-        "(trace.set_tracer_provider) and pass it to AgentOpsInstrumentor().instrument().",
+        "Session %s ended, but no TracerProvider was configured when it started, so nothing is "
+        "exported. Call init() before the session starts (it sets up OTLP export), "
+        "run the program under opentelemetry-instrument, or set an SDK TracerProvider "
+        "(trace.set_tracer_provider) before sessions start and pass it to "
+        "AgentOpsInstrumentor().instrument().",
         _label(session),
     )
 

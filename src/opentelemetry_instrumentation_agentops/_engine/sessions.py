@@ -49,7 +49,7 @@ MAX_TAGS = 100  # tags of one session: the attribute stays bounded
 _STATUS_OK = Status(StatusCode.OK)  # immutable: one for every session that ends Success
 
 
-class Session:
+class Session(recognition.Recognisable):
     """One agent run: a root span, its tags, its end state and its totals."""
 
     __slots__ = (
@@ -62,14 +62,12 @@ class Session:
         "end_state",
         "end_state_reason",
         "ended",
-        "exchange",
         "instruments",
         "name",
         "session_id",
         "span",
         "tags",
         "trace_id",
-        "user_id",
     )
 
     def __init__(
@@ -160,19 +158,6 @@ class Session:
     def set_tags(self, tags: Any) -> None:
         self._retag(normalize_tags(tags))
 
-    def set_input(self, value: Any) -> None:
-        """What this run was asked (text, or any value as JSON), for its root at the end.
-
-        Kept and exported only with content capture on; without it, the run's first LLM
-        call's last user message is its input.
-        """
-        recognition.give(self, False, value)
-
-    def set_output(self, value: Any) -> None:
-        """What this run answered, for its root at the end (content capture on only);
-        without it, the answer of the run's last LLM call is its output."""
-        recognition.give(self, True, value)
-
     def get_analytics(self) -> dict[str, Any]:
         """AgentOps' summary keys: LLM calls, Tool calls, Actions, Errors, Duration, Cost."""
         totals = self.totals
@@ -194,7 +179,7 @@ class Session:
             yield self
         finally:
             if context.get_value(SESSION_KEY) is self:
-                context.attach(previous)
+                context.attach(_remembering(self, previous) if self.ended else previous)
 
     def __enter__(self) -> Session:
         return self
@@ -296,9 +281,14 @@ class Session:
         span.end(self._end_ns)
 
     def _leave(self) -> None:
-        """Restore what was current before, if the caller's context still holds us."""
+        """Restore what was current before, if the caller's context still holds us.
+
+        The restored context remembers this session unless a running one is current
+        there, so module-level calls made in it later act on this session (and warn),
+        never on another one.
+        """
         if context.get_value(SESSION_KEY) is self:
-            context.attach(_live(self._previous_context))
+            context.attach(_remembering(self, self._previous_context))
 
     def _retag(self, tags: list[str]) -> None:
         if self.ended:
@@ -315,6 +305,20 @@ def _live(ctx: Context) -> Context:
         ctx = session._previous_context
         session = ctx.get(SESSION_KEY)
     return ctx
+
+
+def _remembering(ended: Session, ctx: Context) -> Context:
+    """What a context returns to once ``ended`` ended in it: ``ctx`` (or the nearest
+    earlier context whose session runs), holding ``ended`` when no session runs there."""
+    ctx = _live(ctx)
+    return ctx if ctx.get(SESSION_KEY) is not None else context.set_value(SESSION_KEY, ended, ctx)
+
+
+def _forgetting_ended(ctx: Context) -> Context:
+    """``ctx`` without the ended session it remembers: a session started there restores
+    this, and must not keep every earlier session of the context alive in a chain."""
+    held: Any = ctx.get(SESSION_KEY)
+    return ctx if held is None or not held.ended else context.set_value(SESSION_KEY, None, ctx)
 
 
 def start(
@@ -347,12 +351,7 @@ def start(
     current = trace.get_current_span(previous).get_span_context()
     links = [Link(current)] if current.is_valid else None
     start_attributes: dict[str, Any] = {} if attributes is None else user_attributes(attributes)
-    start_attributes.setdefault(attr.OPENINFERENCE_SPAN_KIND, attr.ROOT_SPAN_KIND)
-    user = None if user_id is None else recognition.valid_user_id(user_id)
-    if user is not None:
-        start_attributes[attr.USER_ID] = user
-    elif isinstance(start_attributes.get(attr.USER_ID), str):  # AgentOps 0.4's dict of tags
-        user = start_attributes[attr.USER_ID]
+    user = recognition.describe_root(start_attributes, user_id)
     if given_id is not None:  # known before the span exists: samplers see it
         start_attributes[attr.SESSION_ID] = start_attributes[attr.CONVERSATION_ID] = given_id
     if tag_list:
@@ -366,12 +365,14 @@ def start(
     if given_id is None:  # the session's id is its trace's, known once the span has one
         given_id = uuid_text(trace_id)
         span.set_attributes({attr.SESSION_ID: given_id, attr.CONVERSATION_ID: given_id})
-    session = cls(span, trace_id, given_id, tag_list, name, previous, user)
+    session = cls(span, trace_id, given_id, tag_list, name, _forgetting_ended(previous), user)
     if RUNTIME.settings.propagate_session:  # its id goes along to the services it calls
         # user.id: what start_session(user_id=...) or attributes={"user.id": ...} put on the root.
         session.context = baggage.with_session(session.context, given_id, user)
     RUNTIME.sessions.register(session)
     context.attach(session.context)
+    if RUNTIME.exited:  # an application's atexit handler, run after ours
+        exits.warn_started_after_exit(session)
     exits.arm_for_provider()
     metrics.session_started(session)
     snapshots.watch(session)

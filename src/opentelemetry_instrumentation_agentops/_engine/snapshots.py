@@ -34,7 +34,13 @@ def watch(session: SessionLike) -> None:
     interval = RUNTIME.settings.live_interval
     if interval <= 0 or not session.span.is_recording():
         return
-    RUNTIME.snapshots.push(session, time.monotonic() + interval, interval, snapshot)
+    RUNTIME.snapshots.push(
+        session,
+        time.monotonic() + interval,
+        interval,
+        snapshot,
+        running=len(RUNTIME.sessions.running),
+    )
 
 
 def snapshot(session: SessionLike) -> None:

@@ -95,6 +95,7 @@ class Runtime:
         self.auto_session: weakref.ref[Any] | None = None  # init()'s auto-started one
         self.process_session: Any = None  # the instrumentor's, for the process
         self.exit_status: Any = None  # what sys.exit() was given, for the process session
+        self.exited = False  # our exit handler has run: sessions started later are not ended
         self.llm_calls = LLMCalls()
         self.redirect = Redirect()
         # Guards what sessions keep of their input and output (content capture on only).

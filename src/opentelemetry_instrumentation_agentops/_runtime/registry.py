@@ -1,10 +1,10 @@
 """The sessions running in this process, by trace, and which one is current.
 
 A session lives in the OpenTelemetry context (``SESSION_KEY``, a contextvar); the
-registry only answers what needs the whole process: which sessions still run (rule 2
-of "which session is current", exit handling) and which session a span's trace
-belongs to (the span processor). It is keyed by trace id, so several runs of one
-conversation are told apart.
+registry only answers what needs the whole process: which sessions still run (rule 2 of
+"which session is current", for contexts that never held one; exit handling) and which
+session a span's trace belongs to (the span processor). It is keyed by trace id, so
+several runs of one conversation are told apart.
 """
 
 from __future__ import annotations
@@ -53,13 +53,29 @@ class SessionRegistry(Generic[S]):
             return self.running.pop(session, False) is None
 
     def current(self, ctx: Context | None = None) -> S | None:
-        """The context's session if it runs, else the only running one, else None.
+        """The session current in the context: ``get_current_session()``'s answer.
 
-        ``ctx`` is the current context when the caller already holds it.
+        The context's own session while it runs, None once it has ended; the only
+        running session when the context never held one. ``ctx`` is the current context
+        when the caller already holds it.
         """
         session: Any = (context.get_current() if ctx is None else ctx).get(SESSION_KEY)
-        if session is not None and not session.ended:
-            return session
+        if session is not None:
+            return None if session.ended else session
+        return self._only()
+
+    def target(self, ctx: Context | None = None) -> S | None:
+        """The session module-level calls act on: the context's own, ended or not.
+
+        A context that held a session keeps acting on it after it ended (the caller
+        warns), so a stale context never reaches another user's session; only a
+        context that never held one gets the only running session.
+        """
+        session: Any = (context.get_current() if ctx is None else ctx).get(SESSION_KEY)
+        return session if session is not None else self._only()
+
+    def _only(self) -> S | None:
+        """The only running session, if exactly one runs."""
         running = self.running
         if len(running) == 1:
             with contextlib.suppress(StopIteration, RuntimeError):  # ended by another thread

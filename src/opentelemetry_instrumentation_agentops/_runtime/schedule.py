@@ -2,7 +2,9 @@
 
 Pushing an entry takes a lock the thread never holds while it works, so starting a
 session never waits on a snapshot being made. Entries hold weak references: a session
-that ended (or is gone) when its entry comes due is dropped there.
+that ended (or is gone) when its entry comes due is dropped there, and before that when
+ended sessions' entries outnumber the running ones, so the heap is bounded by the
+sessions still running, not by every session started within the first interval.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .settings import logger
 
 MAX_GAP = 600.0  # seconds: the longest wait between two snapshots of one session
 THREAD_NAME = "agentops-live"
+SLACK = 64  # entries of ended sessions kept beyond the running ones before they are dropped
 
 Fire = Callable[[Any], None]
 
@@ -50,18 +53,37 @@ class Schedule:
         self.stopped = False
         self.fire: Fire | None = None
 
-    def push(self, session: Any, due: float, gap: float, fire: Fire) -> None:
-        """Call ``fire(session)`` at ``due``, unless ``session`` is gone or ended by then."""
+    def push(
+        self, session: Any, due: float, gap: float, fire: Fire, running: int | None = None
+    ) -> None:
+        """Call ``fire(session)`` at ``due``, unless ``session`` is gone or ended by then.
+
+        ``running`` (how many sessions run, given when a session starts) bounds the heap:
+        entries of ended sessions are dropped once they outnumber the running ones, however
+        many sessions ended before their first snapshot came due (amortized O(1) a push).
+        """
         entry = Entry(session, due, gap)
         with self.condition:
             if self.stopped:
                 return
+            if running is not None and len(self.heap) > 2 * running + SLACK:
+                self._drop_ended()
             heapq.heappush(self.heap, entry)
             if self.thread is None:
                 self.fire = fire
                 self._start_thread()
             elif self.heap[0] is entry:  # the thread sleeps until a later time: wake it
                 self.condition.notify()
+
+    def _drop_ended(self) -> None:
+        """Keep only the entries of sessions still running (the lock is held)."""
+        kept = []
+        for entry in self.heap:
+            session = entry()
+            if session is not None and not session.ended:
+                kept.append(entry)
+        heapq.heapify(kept)
+        self.heap = kept
 
     def _start_thread(self) -> None:
         thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)

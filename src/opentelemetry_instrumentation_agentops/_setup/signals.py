@@ -10,15 +10,17 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from typing import Any
 
-from .._engine.exits import FLUSH_TIMEOUT_MILLIS, end_sessions, flush
+from .._engine.drain import end_and_export
 from .._engine.types import EndState
 from .._runtime.owner import RUNTIME
 from .._runtime.patches import Undo
 
 SIGTERM_KEY = "signal: SIGTERM"
 TERMINATED_REASON = "the process was terminated by SIGTERM"
+SIGTERM_SECONDS = 5.0  # the most ending and exporting the sessions may take before it dies
 
 
 def install_sigterm_handler(holder: str) -> bool:
@@ -51,9 +53,8 @@ def _unreachable() -> Undo:  # the key is in place already: install() never call
     raise AssertionError(SIGTERM_KEY)
 
 
-def _end_terminated_sessions() -> None:
-    end_sessions(EndState.FAIL, TERMINATED_REASON)
-    flush()
+def _end_terminated_sessions(deadline: float) -> None:
+    end_and_export(EndState.FAIL, TERMINATED_REASON, SIGTERM_SECONDS, deadline=deadline)
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
@@ -61,9 +62,10 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     # a session needs: do the work in a thread and wait for it with a bound, so the
     # process dies of SIGTERM in every case instead of deadlocking.
     try:
-        worker = threading.Thread(target=_end_terminated_sessions, daemon=True)
+        deadline = time.monotonic() + SIGTERM_SECONDS
+        worker = threading.Thread(target=_end_terminated_sessions, args=(deadline,), daemon=True)
         worker.start()
-        worker.join(FLUSH_TIMEOUT_MILLIS / 1000 + 1)
+        worker.join(SIGTERM_SECONDS + 1)  # its last session's end, if a lock held it
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
