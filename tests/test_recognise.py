@@ -259,6 +259,15 @@ def test_long_content_is_capped_and_the_messages_stay_json(capture, spans):
     assert message["parts"][0]["content"].endswith("...[truncated]")
 
 
+def test_a_secret_in_a_calls_message_is_redacted_on_the_root(capture, spans):
+    key = "sk-proj-" + "a1B2c3D4" * 4
+    with agentops.start_session() as session:
+        llm_call(_openinference(f"my key is {key}, why is it refused?", LAST_ANSWER))
+    attributes = spans.root_of(session).attributes
+    assert key not in attributes["input.value"] + attributes["gen_ai.input.messages"]
+    assert "[REDACTED]" in attributes["input.value"]
+
+
 def test_setting_input_after_the_end_warns(capture, spans, warnings_log):
     session = agentops.start_session()
     session.end_session()

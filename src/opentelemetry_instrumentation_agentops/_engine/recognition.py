@@ -140,14 +140,17 @@ def observe_call(session: SessionLike, span: Any) -> None:
     found_output = message_text(attributes, OUTPUT_MESSAGES) if want_output else None
     if found_input is None and found_output is None:
         return
+    # Capped and redacted as all content, before it is kept.
+    found_input = None if found_input is None else content_text(found_input)
+    found_output = None if found_output is None else content_text(found_output)
     with RUNTIME.exchange_lock:
         exchange = _exchange(session)
         if found_input is not None and (
             exchange.first_input is None or start < exchange.first_start
         ):
-            exchange.first_input, exchange.first_start = content_text(found_input), start
+            exchange.first_input, exchange.first_start = found_input, start
         if found_output is not None and (exchange.last_output is None or end >= exchange.last_end):
-            exchange.last_output, exchange.last_end = content_text(found_output), end
+            exchange.last_output, exchange.last_end = found_output, end
 
 
 def end_attributes(session: SessionLike) -> dict[str, Any]:
