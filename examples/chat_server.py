@@ -6,10 +6,17 @@ whose root and every span carry ``session.id`` = ``gen_ai.conversation.id`` = th
 id, so backends that group traces by ``session.id`` (Phoenix's sessions view, Langfuse,
 Traceloop) show one session with one trace per turn. Each run has its own end state and totals.
 
-``POST /chat`` with JSON ``{"conversation_id": "...", "message": "..."}`` answers
-``{"conversation_id", "reply", "trace_id"}``; without a ``conversation_id`` a new conversation
-starts and its id comes back. The model is simulated offline: a canned reply recorded as an
-``LLMEvent`` with word counts as tokens, and a ``ToolEvent`` when the user asks about an order.
+``POST /chat`` with JSON ``{"conversation_id": "...", "user_id": "...", "message": "..."}``
+answers ``{"conversation_id", "reply", "trace_id", "usage"}``; without a ``conversation_id`` a
+new conversation starts and its id comes back. ``user_id`` (optional) is the end user the run
+serves (``user.id`` on its root). The model is simulated offline: a canned reply recorded as an
+``LLMEvent`` with word counts as tokens (``usage`` says how many it served), and a
+``ToolEvent`` when the user asks about an order.
+
+With content capture on (``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=span_only``), each
+run's root carries the user's message and the reply (``session.set_input()`` /
+``set_output()``): Phoenix's sessions view shows the conversation with its user, its first
+message, its last reply, one trace per turn and the tokens of all turns.
 
 Spans go where the standard ``OTEL_*`` variables say (``init()`` sets up OTLP/HTTP)::
 
@@ -23,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,43 +44,46 @@ REPLIES = {
     "refund": "I have started the refund; it reaches your card in 3 days.",
 }
 DEFAULT_REPLY = "Happy to help. What else can I do for you?"
-# Messages are content: recorded only on the standard opt-in. Phoenix then shows each turn's
-# input and output (OpenInference's input.value / output.value on the run's root).
-CAPTURE = os.environ.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "").lower() in {
-    "true",
-    "span_only",
-    "span_and_event",
-}
+SYSTEM_PROMPT_TOKENS = 12
 
 
-def answer(message: str) -> str:
-    """One turn of the assistant, recorded in the current run."""
+def answer(message: str) -> tuple[str, dict[str, int]]:
+    """One turn of the assistant, recorded in the current run: the reply and its usage."""
     topic = next((t for t in REPLIES if t in message.lower()), None)
     if topic == "order":
         agentops.record(agentops.ToolEvent(name="lookup_order", params={"order": "A-1001"}))
     reply = REPLIES.get(topic, DEFAULT_REPLY)
+    usage = {
+        "input_tokens": len(message.split()) + SYSTEM_PROMPT_TOKENS,
+        "output_tokens": len(reply.split()),
+    }
     agentops.record(
         agentops.LLMEvent(
             model=MODEL,
             prompt=message,
             completion=reply,
-            prompt_tokens=len(message.split()) + 12,  # + the system prompt
-            completion_tokens=len(reply.split()),
+            prompt_tokens=usage["input_tokens"],
+            completion_tokens=usage["output_tokens"],
         )
     )
-    return reply
+    return reply, usage
 
 
-def serve_turn(conversation_id: str, message: str) -> dict[str, Any]:
+def serve_turn(conversation_id: str, message: str, user_id: str | None = None) -> dict[str, Any]:
     """One request: one run of the conversation, ended Success or Fail with the request."""
-    attributes = {"input.value": message} if CAPTURE else None
     with agentops.start_session(
-        session_id=conversation_id, name="chat turn", attributes=attributes
+        session_id=conversation_id, name="chat turn", user_id=user_id
     ) as run:
-        reply = answer(message)
-        if CAPTURE:
-            run.span.set_attribute("output.value", reply)
-    return {"conversation_id": conversation_id, "reply": reply, "trace_id": f"{run.trace_id:032x}"}
+        # Content: kept and exported only when capture is on (the standard opt-in).
+        run.set_input(message)
+        reply, usage = answer(message)
+        run.set_output(reply)
+    return {
+        "conversation_id": conversation_id,
+        "reply": reply,
+        "trace_id": f"{run.trace_id:032x}",
+        "usage": usage,
+    }
 
 
 class ChatHandler(BaseHTTPRequestHandler):
@@ -90,7 +99,10 @@ class ChatHandler(BaseHTTPRequestHandler):
             self._send(400, {"error": 'send {"conversation_id": ..., "message": ...}'})
             return
         conversation_id = str(body.get("conversation_id") or uuid.uuid4())
-        self._send(200, serve_turn(conversation_id, message))
+        user_id = body.get("user_id")
+        self._send(
+            200, serve_turn(conversation_id, message, None if user_id is None else str(user_id))
+        )
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
@@ -108,11 +120,16 @@ def make_server(port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     return ThreadingHTTPServer((host, port), ChatHandler)
 
 
-def talk(url: str, conversation_id: str, message: str) -> dict[str, Any]:
+def talk(
+    url: str, conversation_id: str, message: str, user_id: str | None = None
+) -> dict[str, Any]:
     """The client side: send one turn of ``conversation_id`` to the server at ``url``."""
+    body = {"conversation_id": conversation_id, "message": message}
+    if user_id is not None:
+        body["user_id"] = user_id
     request = urllib.request.Request(
         f"{url.rstrip('/')}/chat",
-        data=json.dumps({"conversation_id": conversation_id, "message": message}).encode(),
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:

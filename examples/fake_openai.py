@@ -27,8 +27,9 @@ Behaviour of ``POST /v1/chat/completions``:
   ``finish_reason="tool_calls"``. Once the tool result is sent back, it answers normally.
 * The model ``fail-model`` gets HTTP 500 with an OpenAI-style error body.
 
-``served`` lists, per completion answered, its model, token usage and whether it called a
-tool, so a test can compare what it counted with what the server did.
+``served`` lists, per completion answered, its model, token usage, whether it called a tool
+and its answer's text (``content``, None for a tool call), so a test can compare what it
+counted and showed with what the server did.
 
 Run it standalone with ``python examples/fake_openai.py --port 8000``.
 """
@@ -392,6 +393,7 @@ class FakeOpenAIServer:
                     "prompt_tokens": reply.prompt_tokens,
                     "completion_tokens": reply.completion_tokens,
                     "tool_call": reply.tool_call is not None,
+                    "content": reply.content,
                 }
             )
 

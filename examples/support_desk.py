@@ -4,14 +4,20 @@ Offline and deterministic. The real ``openai`` client talks to the local fake Op
 server (``fake_openai.py``, started here), traced by the OpenAI instrumentation
 (``opentelemetry-instrumentation-genai-openai``), which ``init()`` turns on. The desk's tools
 and actions are recorded with this package's decorators. Four customers are served
-concurrently with asyncio, each conversation in its own session (its own trace, with its own
-``session.id``):
+concurrently with asyncio, each conversation in its own session (its own trace), named after
+its ticket (``session.id`` = ``ticket-1042``) and its customer (``user.id`` = ``alice``):
 
 * alice asks where her order is: the model calls the ``lookup_order`` tool, then answers;
 * bob wants a refund: ``lookup_order``, then the ``issue_refund`` action;
 * carol is locked out: ``check_account``, then the ``send_reset_link`` action;
 * dave's billing question goes to a model that is down (HTTP 500): the desk escalates it to a
   human and the session ends **Fail**.
+
+With content capture on (``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=span_only``, which
+the OpenAI instrumentation reads too), each session's root carries the customer's question
+and the desk's last answer, read from the conversation's first and last model calls; dave's
+escalation is the desk's own answer (``session.set_output()``). Phoenix's sessions view then
+shows, for each ticket, its customer, its first input and its last output.
 
 Each ended session logs one summary line. Spans go where the standard ``OTEL_*`` variables say
 (``init()`` sets up OTLP/HTTP to localhost:4318 when no TracerProvider is configured). Phoenix
@@ -21,7 +27,9 @@ takes traces but no metrics: turn the metrics off, or their exporter logs a 405 
         python examples/support_desk.py                                 # Phoenix
     OTEL_TRACES_EXPORTER=none python examples/support_desk.py          # the summary lines only
 
-``--sessions-file PATH`` writes the sessions (name, ids, end state, analytics) as JSON.
+``--sessions-file PATH`` writes the sessions (name, ids, user, end state, analytics) as JSON;
+``--session-prefix P`` puts ``P`` before each ticket's session id (backends such as Phoenix keep
+session ids across projects: tests give each run ids of its own).
 """
 
 from __future__ import annotations
@@ -67,6 +75,7 @@ ACCOUNTS = {
 
 @dataclass(frozen=True)
 class Ticket:
+    number: int
     customer: str
     topic: str
     question: str
@@ -77,10 +86,10 @@ class Ticket:
 
 
 TICKETS = (
-    Ticket("alice", "order", "Where is my order? It still has not arrived."),
-    Ticket("bob", "refund", "The charger I got is broken and I want my money back."),
-    Ticket("carol", "login", "I cannot log in, my account is locked."),
-    Ticket("dave", "billing", "Please cancel my subscription at the end of the month."),
+    Ticket(1042, "alice", "order", "Where is my order? It still has not arrived."),
+    Ticket(1043, "bob", "refund", "The charger I got is broken and I want my money back."),
+    Ticket(1044, "carol", "login", "I cannot log in, my account is locked."),
+    Ticket(1045, "dave", "billing", "Please cancel my subscription at the end of the month."),
 )
 
 
@@ -171,16 +180,25 @@ class SupportAgent:
         await asyncio.sleep(WORK_SECONDS)
 
 
-async def serve(client: openai.AsyncOpenAI, ticket: Ticket) -> agentops.Session:
+ESCALATED = "I have passed your request to a colleague, who will answer you by email today."
+
+
+async def serve(client: openai.AsyncOpenAI, ticket: Ticket, prefix: str = "") -> agentops.Session:
     """One conversation, one session: Success when answered, Fail when escalated."""
     # Each asyncio task has its own OTel context, so concurrent sessions never mix.
-    with agentops.start_session(name=f"support {ticket.customer}", tags=[ticket.topic]) as session:
+    with agentops.start_session(
+        name=f"support {ticket.customer}",
+        tags=[ticket.topic],
+        session_id=f"{prefix}ticket-{ticket.number}",
+        user_id=ticket.customer,
+    ) as session:
         agent = SupportAgent(client, ticket)
         try:
             answer = await agent.answer()
         except openai.APIError as exc:
             reason = f"the model failed ({type(exc).__name__}); escalated to a human"
             await agent.escalate(reason)
+            session.set_output(ESCALATED)  # what the customer was told (content capture on)
             session.end_session("Fail", reason)
             return session
         await agent.follow_up()
@@ -188,11 +206,13 @@ async def serve(client: openai.AsyncOpenAI, ticket: Ticket) -> agentops.Session:
     return session
 
 
-async def run_desk(base_url: str, tickets: Iterable[Ticket] = TICKETS) -> list[agentops.Session]:
+async def run_desk(
+    base_url: str, tickets: Iterable[Ticket] = TICKETS, session_prefix: str = ""
+) -> list[agentops.Session]:
     """Serve every ticket concurrently against the OpenAI-compatible API at ``base_url``."""
     client = openai.AsyncOpenAI(base_url=base_url, api_key="fake-key", max_retries=0)
     try:
-        return list(await asyncio.gather(*(serve(client, t) for t in tickets)))
+        return list(await asyncio.gather(*(serve(client, t, session_prefix) for t in tickets)))
     finally:
         await client.close()
 
@@ -201,6 +221,7 @@ def describe(session: agentops.Session) -> dict[str, Any]:
     return {
         "name": session.name,
         "session_id": session.session_id,
+        "user_id": session.user_id,
         "trace_id": format(session.trace_id, "032x"),
         "end_state": session.end_state,
         "end_state_reason": session.end_state_reason,
@@ -221,10 +242,11 @@ def setup_telemetry() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions-file", type=Path, help="write the sessions here as JSON")
+    parser.add_argument("--session-prefix", default="", help="put before each session id")
     args = parser.parse_args(argv)
     setup_telemetry()
     with FakeOpenAIServer() as server:
-        sessions = asyncio.run(run_desk(server.base_url))
+        sessions = asyncio.run(run_desk(server.base_url, session_prefix=args.session_prefix))
     # Export before reporting, so whoever reads the sessions file finds the spans sent.
     force_flush = getattr(trace.get_tracer_provider(), "force_flush", None)
     if force_flush is not None:

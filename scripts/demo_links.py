@@ -4,7 +4,7 @@
 ingests spans asynchronously, so it first waits until each session's root span is stored, then
 prints one line per session::
 
-    support alice   Success        http://127.0.0.1:PORT/projects/<project-id>/traces/<trace-id>
+    support alice   ticket-1042  alice   Success        http://127.0.0.1:PORT/projects/<id>/traces/<trace-id>
 
 Exit status 1 if a session did not arrive in time. Reuses the Phoenix helpers of the tests
 (``tests/support/phoenix.py``).
@@ -50,7 +50,8 @@ def print_links(url: str, project: str, sessions: list[dict[str, Any]], timeout:
         print(f"Sessions in Phoenix (project {project!r}): {url}/projects/{pid}/sessions")
         for session in arrived:
             link = f"{url}/projects/{pid}/traces/{session['trace_id']}"
-            print(f"  {session['name']:<15} {session['end_state']:<14} {link}")
+            ids = f"{session['session_id']:<12} {session.get('user_id') or '':<7}"
+            print(f"  {session['name']:<15} {ids} {session['end_state']:<14} {link}")
     for session in missing:
         print(
             f"  {session['name']}: trace {session['trace_id']} did not reach Phoenix "

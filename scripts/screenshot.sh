@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Regenerate docs/phoenix-session.png: one session of the example agent in the Phoenix UI.
+# Regenerate docs/phoenix-sessions.png: the example agent's sessions in Phoenix's Sessions tab.
 #
 #   bash scripts/screenshot.sh [OUTPUT.png]
 #
 # Runs scripts/demo.sh with Phoenix kept running, takes a headless Chromium screenshot of the
-# trace page of one session (SCREENSHOT_SESSION, default "support bob": LLM calls, a tool call
-# and actions), then stops that Phoenix by its PID. scripts/chromium-screenshot.sh takes the
-# shot (it installs the Debian package `chromium` when none is on PATH; needs root).
+# project's sessions view (each ticket with its customer, first input, last output and tokens;
+# the demo records message content), then stops that Phoenix by its PID. With
+# SCREENSHOT_SESSION="support bob" it takes that session's trace page instead (LLM calls, a
+# tool call and actions). scripts/chromium-screenshot.sh takes the shot (it installs the Debian
+# package `chromium` when none is on PATH; needs root).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-OUTPUT="$(realpath -m "${1:-docs/phoenix-session.png}")"
-SESSION="${SCREENSHOT_SESSION:-support bob}"
+OUTPUT="$(realpath -m "${1:-docs/phoenix-sessions.png}")"
+SESSION="${SCREENSHOT_SESSION:-}"
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -37,9 +39,13 @@ DEMO_KEEP_PHOENIX=1 bash scripts/demo.sh | tee "$TMP/demo.log"
 PHOENIX_PID="$(sed -n 's/^Phoenix keeps running at .* (PID \([0-9]*\), log .*$/\1/p' "$TMP/demo.log")"
 PHOENIX_DIR="$(sed -n 's/^Phoenix keeps running at .*, log \(.*\)\/phoenix\.log)\.$/\1/p' \
     "$TMP/demo.log")"
-URL="$(grep -F "  $SESSION " "$TMP/demo.log" | grep -o 'http://[^ ]*/traces/[0-9a-f]*' || true)"
+if [[ -n "$SESSION" ]]; then
+    URL="$(grep -F "  $SESSION " "$TMP/demo.log" | grep -o 'http://[^ ]*/traces/[0-9a-f]*' || true)"
+else  # demo_links.py: "Sessions in Phoenix (project 'support-desk'): URL/projects/ID/sessions"
+    URL="$(grep -o 'http://[^ ]*/projects/[^ ]*/sessions$' "$TMP/demo.log" || true)"
+fi
 if [[ -z "$PHOENIX_PID" || -z "$URL" ]]; then
-    echo "The demo did not leave Phoenix running with a trace of '$SESSION'; see above." >&2
+    echo "The demo did not leave Phoenix running with ${SESSION:-its sessions}; see above." >&2
     exit 1
 fi
 

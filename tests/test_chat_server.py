@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -79,11 +81,15 @@ def test_a_bad_request_starts_no_run(server_url, spans):
 
 
 @pytest.mark.parametrize("capture", [False, True])
-def test_messages_are_on_the_run_only_when_content_capture_is_on(
-    chat, server_url, spans, monkeypatch, capture
-):
-    monkeypatch.setattr(chat, "CAPTURE", capture)
-    answer = chat.talk(server_url, "c-3", "Where is my order?")
+def test_messages_are_on_the_run_only_when_content_capture_is_on(chat, server_url, spans, capture):
+    RUNTIME.settings.capture_content = capture
+    answer = chat.talk(server_url, "c-3", "Where is my order?", user_id="u-3")
     (root,) = spans.roots()
     shown = (root.attributes.get("input.value"), root.attributes.get("output.value"))
     assert shown == (("Where is my order?", answer["reply"]) if capture else (None, None))
+    assert root.attributes["user.id"] == "u-3"
+    usage = answer["usage"]
+    assert (usage["input_tokens"], usage["output_tokens"]) == (
+        root.attributes["gen_ai.usage.input_tokens"],
+        root.attributes["gen_ai.usage.output_tokens"],
+    )

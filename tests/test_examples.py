@@ -23,6 +23,7 @@ from examples.fake_openai import FAIL_MODEL, FakeOpenAIServer, word_count
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 CUSTOMERS = ["alice", "bob", "carol", "dave"]
+TICKETS = [f"ticket-{n}" for n in range(1042, 1046)]  # the customers' tickets, in order
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,10 @@ def test_support_desk_serves_each_customer_in_its_own_session(desk, openai_instr
         sessions = asyncio.run(desk.run_desk(server.base_url))
 
     assert [s.name for s in sessions] == [f"support {c}" for c in CUSTOMERS]
+    # Recognisable: the ticket is the session id, the customer its user.
+    assert [(s.session_id, s.user_id) for s in sessions] == list(
+        zip(TICKETS, CUSTOMERS, strict=True)
+    )
     assert len({s.trace_id for s in sessions}) == 4
     by_name = {r.name: r for r in spans.roots()}
     assert sorted(by_name) == sorted(f"session {s.name}" for s in sessions)
@@ -48,6 +53,7 @@ def test_support_desk_serves_each_customer_in_its_own_session(desk, openai_instr
 
     for session in sessions:
         root = by_name[f"session {session.name}"]
+        assert root.attributes["user.id"] == session.user_id
         trace_spans = spans.of_trace(session.trace_id)
         names = sorted(s.name for s in trace_spans if s is not root)
         # Every span of the conversation is in its trace, under its root, stamped with its id.
@@ -93,7 +99,14 @@ def test_support_desk_script_prints_one_summary_per_session(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOPS_"))}
     env["OTEL_TRACES_EXPORTER"] = "none"
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "support_desk.py"), "--sessions-file", str(sessions_file)],
+        [
+            sys.executable,
+            str(EXAMPLES / "support_desk.py"),
+            "--sessions-file",
+            str(sessions_file),
+            "--session-prefix",
+            "run-7-",
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -113,9 +126,11 @@ def test_support_desk_script_prints_one_summary_per_session(tmp_path):
     assert all("| LLM calls: 2 |" in line for line in lines if " dave " not in line)
     written = json.loads(sessions_file.read_text())
     assert [s["name"] for s in written] == [f"support {c}" for c in CUSTOMERS]
+    assert [(s["session_id"], s["user_id"]) for s in written] == [
+        (f"run-7-{ticket}", customer) for ticket, customer in zip(TICKETS, CUSTOMERS, strict=True)
+    ]
     for item in written:
         assert f"trace_id={item['trace_id']}" in done.stderr
-        assert item["session_id"].replace("-", "") == item["trace_id"]
 
 
 def notebook_cells() -> list[str]:

@@ -71,6 +71,7 @@ def test_a_long_session_has_snapshots_with_growing_totals_in_order(spans, interv
             "agentops.session.name": "batch",
             "agentops.session.tags": ("night",),
             "team": "ops",
+            "openinference.span.kind": "AGENT",
             "agentops.session.llm_calls": k + 1,
             "agentops.session.tool_calls": 0,
             "agentops.session.actions": 0,

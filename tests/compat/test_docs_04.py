@@ -83,7 +83,7 @@ def test_context_managers(tmp_path, order):
         """,
         """
         agentops.init(auto_start_session=False)
-        with start_trace("cm", tags={"customer": "acme"}) as trace:
+        with start_trace("cm", tags={"customer": "acme", "user.id": "u-42"}) as trace:
             assert trace.span.is_recording()
         try:
             with start_trace("cm-error"):
@@ -118,6 +118,7 @@ def test_context_managers(tmp_path, order):
     run.assert_clean()
     roots = roots_by_name(run)
     assert roots["session cm"]["attributes"]["customer"] == "acme"
+    assert roots["session cm"]["attributes"]["user.id"] == "u-42"  # the user of the session
     assert roots["session cm-error"]["attributes"][END] == "Fail"
     assert roots["session cm-error"]["status"]["code"] == "ERROR"
     for name in ("cm", "worker_0", "worker_1", "worker_2", "task_0", "task_1", "task_2"):

@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,13 +76,12 @@ def sessions_by_id(url: str, project: str, traces: dict[str, int]) -> dict[str, 
     return {s["session_id"]: s for s in found}
 
 
-def test_a_conversation_served_turn_by_turn_is_one_session_with_a_trace_per_turn(
-    phoenix: PhoenixServer,
-) -> None:
-    project = new_project("chat")
+@contextlib.contextmanager
+def chat_server(phoenix: PhoenixServer, project: str, **env: str) -> Iterator[str]:
+    """The example chat server exporting to ``project``, until the block ends: its URL."""
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "examples" / "chat_server.py"), "--port", "0"],
-        env=exporting_env(phoenix, project),
+        env=exporting_env(phoenix, project, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -88,11 +89,23 @@ def test_a_conversation_served_turn_by_turn_is_one_session_with_a_trace_per_turn
     try:
         started = server.stdout.readline().split()
         assert started[:3] == ["chat", "server", "on"], (started, server.stderr.read())
-        url = started[3]
-        turns = [talk(url, "conversation-e2e", message) for message in CONVERSATION]
-        other = talk(url, "another-conversation", "Hi")
+        yield started[3]
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_a_conversation_served_turn_by_turn_is_one_session_with_a_trace_per_turn(
+    phoenix: PhoenixServer,
+) -> None:
+    project = new_project("chat")
+    # Phoenix keeps session ids across projects: this run's are its own.
+    conversation, another = f"{project}-conversation", f"{project}-another"
+    with chat_server(phoenix, project) as url:
+        turns = [talk(url, conversation, message) for message in CONVERSATION]
+        other = talk(url, another, "Hi")
         sessions = sessions_by_id(
-            phoenix.url, project, {"conversation-e2e": len(CONVERSATION), "another-conversation": 1}
+            phoenix.url, project, {conversation: len(CONVERSATION), another: 1}
         )
         roots = {
             turn["trace_id"]: next(
@@ -102,19 +115,14 @@ def test_a_conversation_served_turn_by_turn_is_one_session_with_a_trace_per_turn
             )
             for turn in turns
         }
-    finally:
-        server.terminate()
-        server.wait(30)
 
-    chat = sessions["conversation-e2e"]
+    chat = sessions[conversation]
     assert sorted(t["trace_id"] for t in chat["traces"]) == sorted(t["trace_id"] for t in turns)
-    assert [t["trace_id"] for t in sessions["another-conversation"]["traces"]] == [
-        other["trace_id"]
-    ]
+    assert [t["trace_id"] for t in sessions[another]["traces"]] == [other["trace_id"]]
     for root in roots.values():  # each turn a run of its own: its own end state and totals
         assert root["name"] == "session chat turn"
-        assert root["attributes"]["session.id"] == "conversation-e2e"
-        assert root["attributes"]["gen_ai.conversation.id"] == "conversation-e2e"
+        assert root["attributes"]["session.id"] == conversation
+        assert root["attributes"]["gen_ai.conversation.id"] == conversation
         assert root["attributes"]["agentops.session.end_state"] == "Success"
         assert root["attributes"]["agentops.session.llm_calls"] == 1
     order_turn = roots[turns[1]["trace_id"]]
@@ -184,6 +192,7 @@ def test_a_session_killed_with_sigkill_leaves_its_last_snapshot(
     last = snapshots[-1]
     assert last["name"] == "session nightly import"
     assert last["start_time"] == last["end_time"]
+    assert last["span_kind"] == "AGENT"  # the root's kind: its totals are no LLM call's
     ours = {k: v for k, v in last["attributes"].items() if not k.startswith("llm.token_count.")}
     assert ours.pop(LIVE) is True
     assert ours == {

@@ -295,6 +295,8 @@ def test_support_desk_example_sessions_arrive(phoenix: PhoenixServer, tmp_path: 
         str(ROOT / "examples" / "support_desk.py"),
         "--sessions-file",
         str(sessions_file),
+        "--session-prefix",  # Phoenix keeps session ids across projects: this run's are its own
+        f"{project}-",
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

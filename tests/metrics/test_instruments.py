@@ -149,11 +149,14 @@ def test_active_counts_sessions_started_and_not_ended(recorded):
 
 
 def test_a_thousand_distinct_sessions_give_a_handful_of_series(recorded):
+    """No id, name, tag, user or content in any attribute (content capture on)."""
+    agentops.init(auto_start_session=False, capture_content=True, instrument_llm_calls=False)
     states = ("Success", "Fail", "Indeterminate")
     for i in range(1000):
         session = agentops.start_session(
-            name=f"user-{i}", tags=[f"tag-{i}", "shared"], session_id=f"chat-{i}"
+            name=f"user-{i}", tags=[f"tag-{i}", "shared"], session_id=f"chat-{i}", user_id=f"u-{i}"
         )
+        session.set_input(f"question {i}")
         session.record(agentops.LLMEvent(model=f"model-{i % 7}", prompt_tokens=i, cost=0.001))
         session.end_session(states[i % 3], f"reason {i}")
     collected = recorded.collect()

@@ -16,6 +16,7 @@ from langchain_openai import ChatOpenAI
 from langgraph.prebuilt import create_react_agent
 
 import opentelemetry_instrumentation_agentops as agentops
+from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 from support.frameworks import (
     MODELS,
     QUESTIONS,
@@ -67,3 +68,14 @@ def check_concurrent_sessions(server: Any, factories: tuple) -> None:
         sessions = asyncio.run(both())
     for session, model in zip(sessions, MODELS, strict=True):
         assert counted(session) == served(server, model), model
+
+
+def check_input_and_output(server: Any, factories: tuple) -> None:
+    """Content capture on: the root's input is the question, its output the last answer served,
+    read from the tracers' own message attributes (and their roles)."""
+    RUNTIME.settings.capture_content = True
+    with instrumented(factories), agentops.start_session(name="langgraph") as session:
+        react_agent(server, MODELS[0]).invoke({"messages": [("user", QUESTIONS[0])]})
+    answers = [s["content"] for s in server.served if s["content"] is not None]
+    attributes = session.span.attributes
+    assert (attributes["input.value"], attributes["output.value"]) == (QUESTIONS[0], answers[-1])

@@ -47,11 +47,13 @@ __all__ = [
     "find_phoenix",
     "get_json",
     "get_sessions",
+    "graphql",
     "healthy",
     "phoenix_server",
     "project_id",
     "project_spans",
     "run_phoenix",
+    "session_views",
     "wait_for_spans",
 ]
 
@@ -323,3 +325,64 @@ def project_id(url: str, name: str) -> str:
             raise LookupError(f"no Phoenix project named {name!r} at {url}") from exc
         raise
     return str(body["data"]["id"])
+
+
+def graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> Any:
+    """POST a GraphQL query to Phoenix (``/graphql``, what its UI reads); its ``data``.
+
+    Raises ``AssertionError`` with Phoenix's messages when the answer has errors.
+    """
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.load(response)
+    assert not answer.get("errors"), answer["errors"]
+    return answer["data"]
+
+
+# What each row of a project's Sessions tab shows (Phoenix 20.26.1's ProjectSession type).
+_SESSIONS_VIEW = """
+query ($project: ID!, $after: String) {
+  node(id: $project) {
+    ... on Project {
+      sessions(first: 100, after: $after) {
+        edges {
+          node {
+            sessionId
+            userId
+            numTraces
+            firstInput { value mimeType }
+            lastOutput { value mimeType }
+            tokenUsage { prompt completion total }
+          }
+        }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}
+"""
+
+
+def session_views(url: str, project: str) -> dict[str, dict[str, Any]]:
+    """Phoenix's sessions view of a project, by session id: ``userId``, ``numTraces``,
+    ``firstInput`` / ``lastOutput`` (``value``, ``mimeType``; None when absent) and
+    ``tokenUsage`` (``prompt``, ``completion``, ``total``), as its Sessions tab shows them.
+
+    Empty while the project does not exist yet.
+    """
+    try:
+        pid = project_id(url, project)
+    except LookupError:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    after = None
+    while True:
+        page = graphql(url, _SESSIONS_VIEW, {"project": pid, "after": after})["node"]["sessions"]
+        found.update((edge["node"]["sessionId"], edge["node"]) for edge in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["pageInfo"]["endCursor"]

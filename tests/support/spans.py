@@ -10,10 +10,13 @@ from typing import Any
 
 Span = dict[str, Any]
 
-# Every span attribute that can carry content (prompts, arguments, results, screenshots).
+# Every span attribute that can carry content (prompts, arguments, results, screenshots, a
+# run's input and output on its root).
 CONTENT_KEYS = (
     "gen_ai.input.messages",
     "gen_ai.output.messages",
+    "input.value",
+    "output.value",
     "gen_ai.tool.call.arguments",
     "gen_ai.tool.call.result",
     "agentops.event.params",

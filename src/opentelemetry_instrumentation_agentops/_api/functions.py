@@ -120,12 +120,14 @@ def start_session(
     name: Any = None,
     attributes: Any = None,
     session_id: Any = None,
+    user_id: Any = None,
 ) -> AgentOpsSession:
     """Start a session (a new root span) and make it current in the caller's context.
 
     Works without ``init()``. ``session_id="chat-123"`` starts one run of that
-    conversation on a fresh trace ; ``inherited_session_id``
+    conversation on a fresh trace; ``inherited_session_id``
     (a session UUID or ``session.traceparent``) continues an earlier session's trace.
+    ``user_id`` (``user.id`` on the root) is the end user the session serves.
     """
     return sessions.start(  # type: ignore[return-value]
         tags,
@@ -133,6 +135,7 @@ def start_session(
         name=name,
         attributes=attributes,
         session_id=session_id,
+        user_id=user_id,
         cls=AgentOpsSession,
     )
 

@@ -8,11 +8,24 @@ TRACER_NAME = "opentelemetry_instrumentation_agentops"  # the scope of every spa
 
 SESSION_ID = "session.id"
 CONVERSATION_ID = "gen_ai.conversation.id"
-USER_ID = "user.id"  # the end user a session serves
+USER_ID = "user.id"  # the end user a session serves (OpenInference, Phoenix's user column)
 # A span's own session.id / gen_ai.conversation.id (a framework's: agno's run session, written
 # by OpenInference's agno tracer), kept beside the session's: the session's id wins.
 FRAMEWORK_SESSION_ID = "agentops.framework.session.id"
 FRAMEWORK_CONVERSATION_ID = "agentops.framework.conversation.id"
+
+# A run's input and output on its root, with content capture on: OpenInference's names
+# (Phoenix's sessions view shows a session's first input and last output from them) beside
+# GenAI's messages. The root's OpenInference kind keeps backends from reading a root that
+# carries messages and the session's token totals as one more LLM call.
+INPUT_VALUE = "input.value"
+INPUT_MIME_TYPE = "input.mime_type"
+OUTPUT_VALUE = "output.value"
+OUTPUT_MIME_TYPE = "output.mime_type"
+OPENINFERENCE_SPAN_KIND = "openinference.span.kind"
+ROOT_SPAN_KIND = "AGENT"
+MIME_TEXT = "text/plain"
+MIME_JSON = "application/json"
 
 SESSION_NAME = "agentops.session.name"
 SESSION_TAGS = "agentops.session.tags"

@@ -160,6 +160,14 @@ def to_json(value: object) -> str:
     return text if len(text) <= limit else text[:limit] + TRUNCATED
 
 
+def content_text(value: object) -> str:
+    """Captured content as text: a string as it is, anything else as JSON; capped and
+    redacted as all captured content is."""
+    if isinstance(value, str):
+        return utf8(_plain(value, 0, set(), RUNTIME.settings.content_max_length))
+    return to_json(value)
+
+
 def capture(attributes: dict[str, Any], key: str, value: object) -> None:
     """Add ``value`` as JSON under ``key`` when content capture is on."""
     if value is not None and RUNTIME.settings.capture_content:

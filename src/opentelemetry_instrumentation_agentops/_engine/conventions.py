@@ -4,7 +4,9 @@
 OpenLLMetry): a span is an LLM or a tool call when an attribute has one of a row's
 values, and its tokens and cost are the first attribute of the rows of that kind it
 carries. Tokens and cost count on calls only, so a framework's agent span that sums its
-calls adds nothing.
+calls adds nothing. A call's messages (read only while content is captured) are the
+first row of their kind that the span carries: a JSON list of messages, or messages
+flattened into indexed attributes (a key with ``{i}`` and ``{field}``).
 
 Three more kinds of rows tell one model call traced by a framework and by the client
 library apart (``calls.py`` applies them): ``client library`` rows name the instrumentation
@@ -19,6 +21,7 @@ convention adds rows, not code paths.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -35,10 +38,12 @@ ANSWERED = "model answered"  # rows of attributes only a span that reached a mod
 MODEL = "model"  # rows of attributes naming the model
 SCOPE = "otel.scope.name"  # the instrumentation scope's name, as OpenTelemetry names it
 USAGE = (INPUT_TOKENS, OUTPUT_TOKENS, COST)  # the order of ``usage()``'s answer
+INPUT_MESSAGES = "input messages"  # what an LLM call was sent
+OUTPUT_MESSAGES = "output messages"  # what it answered
 
 
 class Row(NamedTuple):
-    kind: str  # one of the eight above
+    kind: str  # one of the ten above
     key: str  # the attribute
     values: frozenset[str] = frozenset()  # for a call: the values that make one
     convention: str = ""
@@ -131,6 +136,14 @@ TABLE: tuple[Row, ...] = (
     Row(MODEL, attr.REQUEST_MODEL, convention=_GENAI),
     Row(MODEL, "gen_ai.response.model", convention=_GENAI),
     Row(MODEL, "llm.model_name", convention=_OPENINFERENCE),
+    Row(INPUT_MESSAGES, attr.INPUT_MESSAGES, convention=_GENAI),
+    Row(INPUT_MESSAGES, "llm.input_messages.{i}.message.{field}", convention=_OPENINFERENCE),
+    Row(INPUT_MESSAGES, "gen_ai.prompt.{i}.{field}", convention=_OPENLLMETRY),
+    Row(INPUT_MESSAGES, "input.value", convention=_OPENINFERENCE),
+    Row(OUTPUT_MESSAGES, attr.OUTPUT_MESSAGES, convention=_GENAI),
+    Row(OUTPUT_MESSAGES, "llm.output_messages.{i}.message.{field}", convention=_OPENINFERENCE),
+    Row(OUTPUT_MESSAGES, "gen_ai.completion.{i}.{field}", convention=_OPENLLMETRY),
+    Row(OUTPUT_MESSAGES, "output.value", convention=_OPENINFERENCE),
 )
 
 # Built once from the table: attribute -> value -> kind of call, and the usage keys in order.
@@ -157,6 +170,13 @@ _ANSWERED_KEYS = frozenset(
 _ANSWERED_PREFIXES = tuple(key for key in _ANSWERED if key.endswith("."))
 _MODEL_KEYS = frozenset(row.key for row in TABLE if row.kind == MODEL)
 _NO_MODELS: frozenset[str] = frozenset()
+_MESSAGE_KEYS = MappingProxyType(
+    {
+        kind: tuple(row.key for row in TABLE if row.kind == kind)
+        for kind in (INPUT_MESSAGES, OUTPUT_MESSAGES)
+    }
+)
+_MAX_MESSAGES = 1000  # indexed messages read at most from one span
 
 
 def present(attributes: Mapping[str, Any], keys: Any = None) -> dict[str, Any]:
@@ -234,3 +254,105 @@ def models_agree(one: frozenset[str], other: frozenset[str]) -> bool:
     if not one or not other:
         return True
     return any(a.startswith(b) or b.startswith(a) for a in one for b in other)
+
+
+def message_text(attributes: Mapping[str, Any], kind: str) -> str | None:
+    """The text of an LLM call's last user message (``INPUT_MESSAGES``) or of its answer
+    (``OUTPUT_MESSAGES``), from the first row of ``kind`` the span carries; None without one.
+    """
+    for key in _MESSAGE_KEYS[kind]:
+        if "{i}" in key:
+            messages: Any = _indexed(attributes, key)
+        else:
+            value = attributes.get(key)
+            messages = None if value is None else _decoded(value)
+        if messages:
+            return _user_text(messages) if kind is INPUT_MESSAGES else _answer_text(messages)
+    return None
+
+
+def _indexed(attributes: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    """Messages flattened into ``key`` with ``{i}`` = 0, 1, ... and ``{field}`` = role, content."""
+    found = []
+    for index in range(_MAX_MESSAGES):
+        role = attributes.get(key.format(i=index, field="role"))
+        content = attributes.get(key.format(i=index, field="content"))
+        if role is None and content is None:
+            break
+        found.append({"role": role, "content": content})
+    return found
+
+
+def _decoded(value: Any) -> Any:
+    """A list of messages from a JSON attribute, or the value itself as one message's text.
+
+    Reads GenAI's message list, an OpenAI request (``messages``) or response (``choices``)
+    as OpenInference's ``input.value`` / ``output.value`` hold them, and plain text.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return [value]  # plain text
+    if isinstance(decoded, Mapping):
+        if isinstance(decoded.get("messages"), list):
+            return decoded["messages"]
+        choices = decoded.get("choices")
+        if isinstance(choices, list):
+            return [c.get("message") for c in choices if isinstance(c, Mapping)]
+        return [value]
+    if isinstance(decoded, list):
+        return decoded
+    return [decoded] if isinstance(decoded, str) else [value]
+
+
+def _user_text(messages: list[Any]) -> str | None:
+    """The last user message's text; the last text when no message says its role."""
+    roles = [m.get("role") if isinstance(m, Mapping) else None for m in messages]
+    any_role = any(role is not None for role in roles)
+    for message, role in zip(reversed(messages), reversed(roles), strict=True):
+        if any_role and str(role).lower() != "user":
+            continue
+        text = _text(message)
+        if text is not None:
+            return text
+    return None
+
+
+def _answer_text(messages: list[Any]) -> str | None:
+    """The text of the first answer (choice) that has any."""
+    for message in messages:
+        text = _text(message)
+        if text is not None:
+            return text
+    return None
+
+
+def _text(message: Any) -> str | None:
+    """A message's text: GenAI's text parts, OpenAI's content (a string or text parts)."""
+    if isinstance(message, str):
+        return message or None
+    if not isinstance(message, Mapping):
+        return None
+    parts = message.get("parts")
+    if isinstance(parts, list):
+        texts = [
+            p["content"]
+            for p in parts
+            if isinstance(p, Mapping)
+            and p.get("type") == "text"
+            and isinstance(p.get("content"), str)
+        ]
+    else:
+        content = message.get("content")
+        if isinstance(content, str):
+            return content or None
+        if not isinstance(content, list):
+            return None
+        texts = [
+            p if isinstance(p, str) else p.get("text")
+            for p in content
+            if isinstance(p, str) or (isinstance(p, Mapping) and isinstance(p.get("text"), str))
+        ]
+    return "\n".join(texts) or None

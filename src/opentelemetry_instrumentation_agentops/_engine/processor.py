@@ -12,7 +12,8 @@ spans belong to the calling agent's session (counted nowhere: there is no root h
 the backend adds each service's spans up). At span end, other instrumentations' LLM and
 tool calls are counted (``counting.CallCounter``) and their spans with status ERROR are
 errors; the package's own spans are counted where they are made, and take part in the
-nesting.
+nesting. While content is captured, an LLM call's messages may be the run's input or
+output (``recognition.observe_call``).
 
 A span outside any session pays one dictionary look-up at start and end (and, with
 ``propagate_session`` on, a read of its parent context's baggage); a span of a
@@ -34,10 +35,11 @@ from .._runtime.registry import AGENT_KEY
 from .._runtime.settings import logger
 from . import attributes as attr
 from .baggage import stamp_from_baggage
-from .conventions import KEYS, call_kind, present
+from .conventions import KEYS, LLM_CALL, call_kind, present
 from .counting import ERROR, CallCounter, span_usage
 from .escaping import printable
 from .ids import stamp
+from .recognition import observe_call
 
 MAX_OPEN = 1 << 16  # open spans remembered at once, across sessions
 ENDED_AFTER_SHUTDOWN = "ended after shutdown"  # the key of its once-per-process warning
@@ -96,6 +98,8 @@ class SessionSpanProcessor(SpanProcessor):
             if kind is not None:
                 with self._lock:
                     self._counter.span_ended(span, kind, span_usage(found), ours, session.totals)
+                if kind is LLM_CALL and RUNTIME.settings.capture_content:
+                    observe_call(session, span)
         if not ours and span.status.status_code is StatusCode.ERROR:
             session.totals.count(ERROR)
 

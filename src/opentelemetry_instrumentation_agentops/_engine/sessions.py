@@ -29,7 +29,7 @@ from .._runtime.owner import RUNTIME
 from .._runtime.registry import SESSION_KEY
 from .._runtime.settings import logger
 from . import attributes as attr
-from . import baggage, exits, ids, metrics, reports, snapshots
+from . import baggage, exits, ids, metrics, recognition, reports, snapshots
 from .content import normalize_tags, safe_attribute, safe_str, safe_text, user_attributes
 from .counting import ERROR, Totals
 from .event_spans import record_event
@@ -49,7 +49,7 @@ MAX_TAGS = 100  # tags of one session: the attribute stays bounded
 _STATUS_OK = Status(StatusCode.OK)  # immutable: one for every session that ends Success
 
 
-class Session:
+class Session(recognition.Recognisable):
     """One agent run: a root span, its tags, its end state and its totals."""
 
     __slots__ = (
@@ -78,6 +78,7 @@ class Session:
         tags: list[str],
         name: str | None,
         previous_context: Context,
+        user_id: str | None = None,
     ) -> None:
         self.span = span
         self.trace_id = trace_id
@@ -89,6 +90,8 @@ class Session:
         self.ended = False
         self._totals: Totals | None = None  # made at the first count or read: see ``totals``
         self.instruments: Any = None  # the metric instruments it is measured on, if any
+        self.user_id = user_id
+        self.exchange: Any = None  # its input and output, kept while content is captured
         self.context = context.set_value(
             SESSION_KEY, self, trace.set_span_in_context(span, previous_context)
         )
@@ -257,6 +260,8 @@ class Session:
         span = self.span
         end_attributes = self.totals.as_attributes()
         end_attributes[attr.SESSION_END_STATE] = self.end_state
+        if self.exchange is not None:  # content capture on, and something to say
+            end_attributes.update(recognition.end_attributes(self))
         if reason is not None:
             end_attributes[attr.SESSION_END_STATE_REASON] = reason
         if legacy:  # AgentOps' other keywords; one named like a secret is never kept
@@ -323,13 +328,15 @@ def start(
     name: Any = None,
     attributes: Any = None,
     session_id: Any = None,
+    user_id: Any = None,
     cls: type[Session] = Session,
 ) -> Session:
     """Start a session (a new root span) and make it current in the caller's context.
 
     ``session_id`` starts a run of that conversation on a fresh trace;
-    ``inherited_session_id`` continues an earlier session's own trace. ``cls`` is
-    the class of the session made (the API's adds AgentOps' methods).
+    ``inherited_session_id`` continues an earlier session's own trace. ``user_id``
+    (else a ``user.id`` among ``attributes``) is the end user it serves. ``cls`` is the
+    class of the session made (the API's adds AgentOps' methods).
     """
     tag_list = normalize_tags(tags, MAX_TAGS)
     if RUNTIME.settings.default_tags:
@@ -344,6 +351,7 @@ def start(
     current = trace.get_current_span(previous).get_span_context()
     links = [Link(current)] if current.is_valid else None
     start_attributes: dict[str, Any] = {} if attributes is None else user_attributes(attributes)
+    user = recognition.describe_root(start_attributes, user_id)
     if given_id is not None:  # known before the span exists: samplers see it
         start_attributes[attr.SESSION_ID] = start_attributes[attr.CONVERSATION_ID] = given_id
     if tag_list:
@@ -357,11 +365,10 @@ def start(
     if given_id is None:  # the session's id is its trace's, known once the span has one
         given_id = uuid_text(trace_id)
         span.set_attributes({attr.SESSION_ID: given_id, attr.CONVERSATION_ID: given_id})
-    session = cls(span, trace_id, given_id, tag_list, name, _forgetting_ended(previous))
+    session = cls(span, trace_id, given_id, tag_list, name, _forgetting_ended(previous), user)
     if RUNTIME.settings.propagate_session:  # its id goes along to the services it calls
         # user.id: what start_session(user_id=...) or attributes={"user.id": ...} put on the root.
-        user_id = start_attributes.get(attr.USER_ID)
-        session.context = baggage.with_session(session.context, given_id, user_id)
+        session.context = baggage.with_session(session.context, given_id, user)
     RUNTIME.sessions.register(session)
     context.attach(session.context)
     if RUNTIME.exited:  # an application's atexit handler, run after ours

@@ -104,6 +104,8 @@ class SessionLike(Protocol):
     ended: bool
     end_state: str | None
     instruments: Any  # the metric instruments it was measured on at its start, if any
+    user_id: str | None
+    exchange: Any  # its input and output while content is captured (``recognition.Exchange``)
 
     @property
     def totals(self) -> TotalsLike: ...

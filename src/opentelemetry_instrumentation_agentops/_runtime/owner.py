@@ -98,6 +98,8 @@ class Runtime:
         self.exited = False  # our exit handler has run: sessions started later are not ended
         self.llm_calls = LLMCalls()
         self.redirect = Redirect()
+        # Guards what sessions keep of their input and output (content capture on only).
+        self.exchange_lock = threading.Lock()
 
     def once(self, what: str) -> bool:
         """True the first time ``what`` is asked about: for one-time warnings."""
