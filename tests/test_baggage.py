@@ -118,9 +118,12 @@ def test_the_instrumentor_turns_it_on_and_uninstrument_off():
         assert "baggage" not in outgoing_headers()
 
 
-def test_the_users_id_travels_when_the_session_has_one():
+@pytest.mark.parametrize(
+    "user", [{"user_id": "u-42"}, {"attributes": {"user.id": "u-42"}}], ids=["user_id", "attribute"]
+)
+def test_the_users_id_travels_when_the_session_has_one(user):
     agentops.init(propagate_session=True, auto_start_session=False)
-    with agentops.start_session(session_id="chat-1", attributes={"user.id": "u-42"}):
+    with agentops.start_session(session_id="chat-1", **user):
         assert sent_baggage() == {"session.id": "chat-1", "user.id": "u-42"}
 
 
