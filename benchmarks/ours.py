@@ -55,6 +55,7 @@ KIND = {
     "session-same": "same",
     "decorator-same": "same",
     "processor-floor": "same",
+    "processor-floor-ids": "same",
     "processor-llm": "switch",
     "processor-counting": "switch",
     "processor-idle": "switch",
@@ -186,9 +187,20 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
         def on_start(self, span: Any, parent_context: Any = None) -> None:
             span.set_attribute(attr.SESSION_ID, sid)
 
+    class StampIdsOnly(SpanProcessor):
+        # The least a processor can do for both ids the span contract puts on every span of a
+        # session (session.id, gen_ai.conversation.id): two set_attribute calls at start (on
+        # SDK 1.45, 1.7 us against 2.2 us for one set_attributes of both).
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            span.set_attribute(attr.SESSION_ID, sid)
+            span.set_attribute(attr.CONVERSATION_ID, sid)
+
     stamped = make_provider()
     stamped.add_span_processor(StampOnly())
     lib_stamped = stamped.get_tracer("bench")
+    stamped_ids = make_provider()
+    stamped_ids.add_span_processor(StampIdsOnly())
+    lib_stamped_ids = stamped_ids.get_tracer("bench")
 
     def live_state(interval: float) -> Any:
         def prepare(n: int) -> None:
@@ -313,7 +325,7 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             record_all_in,
             lambda: bare_event_same(lib),
             lambda: bare_event_same(lib_clean),
-            goal=1.2,
+            goal=1.5,  # issue #20 (#16: 1.2)
             context=in_session,
         ),
         Comparison(
@@ -333,7 +345,7 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             session_start_end,
             lambda: bare_root_same(lib),
             lambda: bare_root_same(lib_clean),
-            goal=1.25,
+            goal=1.7,  # issue #20 (#16: 1.25)
         ),
         Comparison(
             "decorator",
@@ -363,7 +375,7 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             lambda: span_baseline(lib),
             lambda: span_baseline(lib),
             lambda: span_baseline(lib_clean),
-            goal=1.1,
+            goal=1.15,  # issue #20 (#16: 1.1)
             context=in_session,
             headline="clean",  # the subject is what our processor adds to the provider
         ),
@@ -377,6 +389,17 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             lambda: span_baseline(lib_clean),
             context=in_session,
             headline="clean",  # the SDK's own floor for what our processor must do
+        ),
+        Comparison(
+            "processor-floor-ids",
+            "for scale: third-party `start_as_current_span`, a processor that only stamps "
+            "`session.id` and `gen_ai.conversation.id` (two `span.set_attribute` in `on_start`)",
+            "the same span on a provider without it",
+            lambda: span_baseline(lib_stamped_ids),
+            lambda: span_baseline(lib_stamped_ids),
+            lambda: span_baseline(lib_clean),
+            context=in_session,
+            headline="clean",  # the floor for both ids of the span contract
         ),
         Comparison(
             "processor-llm",

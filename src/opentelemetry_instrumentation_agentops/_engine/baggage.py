@@ -51,15 +51,13 @@ def stamp_from_baggage(span: Any, parent_context: Context | None) -> None:
     if not is_valid_id(session_id):
         _refused(SESSION_ENTRY)
         return
-    attributes: Any = span.attributes
-    stamps = stamp(session_id, attributes)  # a span's own id kept beside, as in the session's
+    stamp(span, session_id)  # a span's own id kept beside, as in the session's
     user_id = entries.get(USER_ENTRY)
-    if user_id is not None and attr.USER_ID not in attributes:
+    if user_id is not None and attr.USER_ID not in span.attributes:
         if is_valid_id(user_id):
-            stamps[attr.USER_ID] = user_id
+            span.set_attribute(attr.USER_ID, user_id)
         else:
             _refused(USER_ENTRY)
-    span.set_attributes(stamps)
 
 
 def _refused(entry: str) -> None:

@@ -41,22 +41,26 @@ KEY = Patches.key(Span, MANY)  # in place while sessions run (ONE with it)
 _ID_KEYS = (attr.SESSION_ID, attr.CONVERSATION_ID)  # compared, never hashed (any key)
 
 
-class Stamp(dict[str, Any]):
-    """The processor's own stamp of a span's ids at its start: written as given."""
+# The SDK's own method, taken before hold() replaces it: the stamp is the processor's write and
+# needs no keeping. Two calls cost less than one set_attributes of both (SDK 1.45: 1.7 against
+# 2.2 us, which validates the mapping as a whole; processor 250k to 24xk instructions a span).
+_SDK_SET_ATTRIBUTE = Span.set_attribute
 
-    __slots__ = ()
 
-
-def stamp(session_id: str, attributes: Mapping[str, Any]) -> Stamp:
-    """The ids to write on a span of a session's trace at its start: the session's, and the
-    span's own values, if any, kept under the framework's names."""
-    ids = Stamp({attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id})
+def stamp(span: Any, session_id: str) -> None:
+    """Write the session's ids on ``span`` of its trace at its start; the span's own values,
+    if any, are kept under the framework's names."""
+    if not isinstance(span, Span):  # a no-op provider's span, or another SDK's: as given
+        span.set_attributes({attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id})
+        return
+    attributes: Any = span.attributes
     if not IDS.isdisjoint(attributes):
         for key, kept in KEPT.items():
             own = attributes.get(key)
             if own is not None and own != session_id:
-                ids[kept] = own
-    return ids
+                _SDK_SET_ATTRIBUTE(span, kept, own)
+    _SDK_SET_ATTRIBUTE(span, attr.SESSION_ID, session_id)
+    _SDK_SET_ATTRIBUTE(span, attr.CONVERSATION_ID, session_id)
 
 
 def hold() -> None:
@@ -94,15 +98,14 @@ def _keeping_one(original: Callable[..., None]) -> Callable[..., None]:
 
 def _keeping_many(original: Callable[..., None]) -> Callable[..., None]:
     def set_attributes(self: Any, attributes: Mapping[str, Any]) -> None:
-        if type(attributes) is not Stamp:
-            try:
-                given = not IDS.isdisjoint(attributes)
-            except TypeError:  # not a mapping: the SDK says what is wrong with it
-                given = False
-            if given:
-                attributes = {
-                    (_kept_key(self, k, v) if k in KEPT else k): v for k, v in attributes.items()
-                }
+        try:
+            given = not IDS.isdisjoint(attributes)
+        except TypeError:  # not a mapping: the SDK says what is wrong with it
+            given = False
+        if given:
+            attributes = {
+                (_kept_key(self, k, v) if k in KEPT else k): v for k, v in attributes.items()
+            }
         original(self, attributes)
 
     return set_attributes

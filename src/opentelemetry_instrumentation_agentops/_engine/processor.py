@@ -69,12 +69,12 @@ class SessionSpanProcessor(SpanProcessor):
             if RUNTIME.settings.propagate_session:  # another service's session, by baggage
                 stamp_from_baggage(span, parent_context)
             return
-        attributes: Any = span.attributes
-        written = stamp(session.session_id, attributes)
+        stamp(span, session.session_id)
         agent: Any = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
-        if agent is not None and attr.AGENT_ID not in attributes:
-            written[attr.AGENT_ID], written[attr.AGENT_NAME] = agent
-        span.set_attributes(written)  # one write: the SDK validates and locks per call
+        if agent is not None:
+            attributes: Any = span.attributes
+            if attr.AGENT_ID not in attributes:
+                span.set_attributes({attr.AGENT_ID: agent[0], attr.AGENT_NAME: agent[1]})
         opened = self._open
         opened[span_context.span_id] = span
         if len(opened) > MAX_OPEN:  # spans that never ended: forget the oldest
@@ -89,19 +89,24 @@ class SessionSpanProcessor(SpanProcessor):
         session = RUNTIME.sessions.by_trace.get(span_context.trace_id)
         if session is None:  # most spans of most programs: no property read beyond this
             return
-        scope = span.instrumentation_scope
-        ours = scope is not None and scope.name == attr.TRACER_NAME
         attributes: Any = span.attributes
         if not KEYS.isdisjoint(attributes):
             found = present(attributes)
             kind = call_kind(found)
             if kind is not None:
+                ours = _ours(span)
                 with self._lock:
                     self._counter.span_ended(span, kind, span_usage(found), ours, session.totals)
                 if kind is LLM_CALL and RUNTIME.settings.capture_content:
                     observe_call(session, span)
-        if not ours and span.status.status_code is StatusCode.ERROR:
+        if span.status.status_code is StatusCode.ERROR and not _ours(span):
             session.totals.count(ERROR)
+
+
+def _ours(span: ReadableSpan) -> bool:
+    """Whether the package made ``span`` (its own spans are counted where they are made)."""
+    scope = span.instrumentation_scope
+    return scope is not None and scope.name == attr.TRACER_NAME
 
 
 def _ended_after_shutdown(span: ReadableSpan) -> None:

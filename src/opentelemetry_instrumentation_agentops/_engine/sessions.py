@@ -364,7 +364,7 @@ def start(
     trace_id = span.get_span_context().trace_id or trace_id or random.getrandbits(128) or 1
     if given_id is None:  # the session's id is its trace's, known once the span has one
         given_id = uuid_text(trace_id)
-        span.set_attributes({attr.SESSION_ID: given_id, attr.CONVERSATION_ID: given_id})
+        ids.stamp(span, given_id)
     session = cls(span, trace_id, given_id, tag_list, name, _forgetting_ended(previous), user)
     if RUNTIME.settings.propagate_session:  # its id goes along to the services it calls
         # user.id: what start_session(user_id=...) or attributes={"user.id": ...} put on the root.

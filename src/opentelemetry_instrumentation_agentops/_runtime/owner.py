@@ -44,13 +44,14 @@ class ProviderCache(Generic[T]):
 class LLMCalls:
     """What ``init()`` found about LLM client instrumentations (``_setup/llm_calls.py``)."""
 
-    __slots__ = ("candidates", "classes", "lock", "wanted")
+    __slots__ = ("candidates", "classes", "hint_modules", "lock", "wanted")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.wanted = True  # init(instrument_llm_calls=...): also whether to hint
         self.candidates: dict[str, list[Any]] | None = None  # library -> entry points
         self.classes: dict[tuple[str, str], Any] = {}  # entry point -> its instrumentor class
+        self.hint_modules = 0  # len(sys.modules) when the "no LLM call" hint last looked
 
 
 class Redirect:
