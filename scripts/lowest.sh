@@ -24,7 +24,8 @@ rm -rf "$venv"
     grep -E '^(opentelemetry-(api|sdk|exporter-otlp|instrumentation)|wrapt) ' | tr -s ' ' | paste -sd,
 
 # The tests that need the full `test` extra (OpenAI, zero-code mode with the distro, Jupyter,
-# Prometheus' exporter, the services' WSGI and MCP packages) and the reliability suite are
+# Prometheus' exporter, the services' WSGI and MCP packages; the end-to-end tests and
+# test_recognise.py import OpenAI's client) and the reliability suite are
 # left to the main run, as is tests/test_benchmarks.py (its rows load the logging instrumentation).
 exec "$venv/bin/python" -m pytest tests -q -p no:cacheprovider -m "not e2e and not compat" \
     --ignore=tests/reliability --ignore=tests/test_examples.py --ignore=tests/test_readme.py \
@@ -33,7 +34,7 @@ exec "$venv/bin/python" -m pytest tests -q -p no:cacheprovider -m "not e2e and n
     --ignore=tests/test_logs_zero_code.py \
     --ignore=tests/test_fake_served.py --ignore=tests/test_llm_calls.py \
     --ignore=tests/test_services.py --ignore=tests/test_secrets.py \
-    --ignore=tests/test_benchmarks.py \
+    --ignore=tests/test_benchmarks.py --ignore=tests/e2e --ignore=tests/test_recognise.py \
     --deselect tests/test_sampling.py::test_opentelemetry_instrument_uses_it_from_the_environment \
     --ignore=tests/metrics/test_prometheus.py \
     --deselect tests/metrics/test_pipeline.py::test_prometheus_exporter_serves_the_sessions

@@ -181,6 +181,7 @@ def _enter_agent(instance: Any) -> Token[Context] | None:
     agent = agent_of((instance,))
     if agent is None or context.get_value(AGENT_KEY) == agent:
         return None
+    RUNTIME.agents_seen = True
     return context.attach(context.set_value(AGENT_KEY, agent))
 
 

@@ -70,11 +70,8 @@ class SessionSpanProcessor(SpanProcessor):
                 stamp_from_baggage(span, parent_context)
             return
         stamp(span, session.session_id)
-        agent: Any = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
-        if agent is not None:
-            attributes: Any = span.attributes
-            if attr.AGENT_ID not in attributes:
-                span.set_attributes({attr.AGENT_ID: agent[0], attr.AGENT_NAME: agent[1]})
+        if RUNTIME.agents_seen:
+            _stamp_agent(span, parent_context)
         opened = self._open
         opened[span_context.span_id] = span
         if len(opened) > MAX_OPEN:  # spans that never ended: forget the oldest
@@ -101,6 +98,15 @@ class SessionSpanProcessor(SpanProcessor):
                     observe_call(session, span)
         if span.status.status_code is StatusCode.ERROR and not _ours(span):
             session.totals.count(ERROR)
+
+
+def _stamp_agent(span: Span, parent_context: Any) -> None:
+    """The running agent's id and name on a span started while it runs."""
+    agent: Any = (_current() if parent_context is None else parent_context).get(AGENT_KEY)
+    if agent is not None:
+        attributes: Any = span.attributes
+        if attr.AGENT_ID not in attributes:
+            span.set_attributes({attr.AGENT_ID: agent[0], attr.AGENT_NAME: agent[1]})
 
 
 def _ours(span: ReadableSpan) -> bool:

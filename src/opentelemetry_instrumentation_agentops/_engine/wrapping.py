@@ -105,6 +105,7 @@ class DecoratedCall:
         if session is not None and parent.get(SESSION_KEY) is not session:
             ctx = context.set_value(SESSION_KEY, session, ctx)
         if agent is not None:
+            RUNTIME.agents_seen = True
             ctx = context.set_value(AGENT_KEY, agent, ctx)
         self.spec, self.span, self.session, self.context = spec, span, session, ctx
 

@@ -97,6 +97,9 @@ class Runtime:
         self.process_session: Any = None  # the instrumentor's, for the process
         self.exit_status: Any = None  # what sys.exit() was given, for the process session
         self.exited = False  # our exit handler has run: sessions started later are not ended
+        # An agent was made current (``@track_agent``): until then no span reads the context for
+        # one (processor: 2 calls a span of a session's trace).
+        self.agents_seen = False
         self.llm_calls = LLMCalls()
         self.redirect = Redirect()
         # Guards what sessions keep of their input and output (content capture on only).
