@@ -176,6 +176,11 @@ def run_scale(settings: dict[str, Any], timeout: float, crashed: list[str]) -> d
     count, rounds = str(settings["sessions"]), settings["scale_rounds"]
     # Open sessions against open same-shape bare root spans; live snapshots on against off.
     scale = run_pairs("scale.py", ("sessions", "bare-same"), ["--count", count], rounds, timeout)
+    nested = run_pairs(
+        "scale.py", ("sessions-nested", "bare-linked"), ["--count", count], rounds, timeout
+    )
+    nested["nested_ratio"] = nested.pop("ratio", None)
+    scale.update(nested)
     live = ["--count", str(settings["live_sessions"])]
     live_pairs = run_pairs("scale.py", ("live", "live-off"), live, rounds, timeout)
     live_pairs["live_ratio"] = live_pairs.pop("ratio", None)

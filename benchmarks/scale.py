@@ -8,8 +8,12 @@ that prints one JSON document, so one measurement's heap never pollutes the next
 - ``bare``: the same for ``count`` open bare root spans, for scale;
 - ``bare-same``: the same for ``count`` open bare root spans of a session's shape at start:
   ``session.id`` and ``gen_ai.conversation.id`` (one new id string per span, as a session has),
-  and the ``session.tags`` the sessions above are started with; the goal of issue #16 is a
-  ratio of ``sessions`` to this;
+  and the ``session.tags`` the sessions above are started with; the goal of issues #16 and #20
+  is a ratio of ``sessions`` to this. Each session starts in a context of its own, as a
+  server's conversations do;
+- ``sessions-nested`` against ``bare-linked``: each session started inside the one before
+  (until issue #20, the ``sessions`` mode), so its root carries a link to the previous root,
+  against bare roots with the same link;
 - ``events``: one session, ``count`` ``record(ActionEvent)`` calls; RSS sampled every
   ``every`` events. The default ``BatchSpanProcessor`` (queue bounded at 2048 spans) is used,
   so a bounded queue is all the pipeline may hold; flat memory means the package keeps
@@ -28,6 +32,7 @@ that prints one JSON document, so one measurement's heap never pollutes the next
 from __future__ import annotations
 
 import argparse
+import contextvars
 import gc
 import json
 import resource
@@ -43,6 +48,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Link
 
 MIB = 1024 * 1024
 LIVE_INTERVAL = 0.1  # seconds: the ``live`` mode's snapshots come at 0.1, 0.3, 0.7 s, ...
@@ -98,7 +104,10 @@ def _rss_of_open(
     }
 
 
-def open_sessions(count: int) -> dict[str, Any]:
+def open_sessions(count: int, nested: bool = False) -> dict[str, Any]:
+    """``count`` sessions open at once, each started in a context of its own, as a server's
+    conversations are (one request each); ``nested``: each inside the one before, so each
+    root carries a link to the previous one (design.md section 3)."""
     import opentelemetry_instrumentation_agentops as agentops
 
     provider()
@@ -108,12 +117,12 @@ def open_sessions(count: int) -> dict[str, Any]:
     def all_open() -> None:
         assert len(agentops.get_active_sessions()) == count
 
-    return _rss_of_open(
-        count,
-        lambda: agentops.start_session(tags=["scale"]),
-        lambda session: session.end_session(),
-        all_open,
-    )
+    def open_one() -> Any:
+        if nested:
+            return agentops.start_session(tags=["scale"])
+        return contextvars.copy_context().run(agentops.start_session, tags=["scale"])
+
+    return _rss_of_open(count, open_one, lambda session: session.end_session(), all_open)
 
 
 def open_bare(count: int) -> dict[str, Any]:
@@ -124,15 +133,20 @@ def open_bare(count: int) -> dict[str, Any]:
     )
 
 
-def open_bare_same(count: int) -> dict[str, Any]:
+def open_bare_same(count: int, linked: bool = False) -> dict[str, Any]:
+    """``linked``: each with a link to the one before, as nested sessions' roots have."""
     from opentelemetry_instrumentation_agentops._engine import attributes as attr
 
     tracer = provider().get_tracer("bench")
+    previous: list[Any] = []
 
     def open_one() -> Any:
         sid = str(uuid.uuid4())  # a string of its own per span, shared by both ids
         attributes = {attr.SESSION_ID: sid, attr.CONVERSATION_ID: sid, attr.SESSION_TAGS: ["scale"]}
-        return tracer.start_span("session", context=Context(), attributes=attributes)
+        links = [Link(previous[-1].get_span_context())] if linked and previous else None
+        span = tracer.start_span("session", context=Context(), attributes=attributes, links=links)
+        previous[:] = [span]
+        return span
 
     open_one().end()
     return _rss_of_open(count, open_one, lambda s: s.end())
@@ -287,8 +301,10 @@ def main() -> None:
         "mode",
         choices=(
             "sessions",
+            "sessions-nested",
             "bare",
             "bare-same",
+            "bare-linked",
             "events",
             "live",
             "live-off",
@@ -299,12 +315,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--every", type=int, default=100_000, help="events between samples")
     args = parser.parse_args()
-    if args.mode == "sessions":
-        result = open_sessions(args.count)
+    if args.mode in ("sessions", "sessions-nested"):
+        result = open_sessions(args.count, nested=args.mode == "sessions-nested")
     elif args.mode == "bare":
         result = open_bare(args.count)
-    elif args.mode == "bare-same":
-        result = open_bare_same(args.count)
+    elif args.mode in ("bare-same", "bare-linked"):
+        result = open_bare_same(args.count, linked=args.mode == "bare-linked")
     elif args.mode in ("live", "live-off"):
         result = live_sessions(args.count, args.mode == "live")
     elif args.mode in ("live-sequential", "live-sequential-off"):
