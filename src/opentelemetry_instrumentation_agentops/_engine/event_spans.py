@@ -76,8 +76,8 @@ def start_child_span(
     parent = parent_context(session, current)
     if session is None:
         session = _ended_session_of(parent)
-    if session is not None:
-        attributes[attr.SESSION_ID] = session.session_id
+    if session is not None:  # both ids given at the start: the processor then writes none
+        attributes[attr.SESSION_ID] = attributes[attr.CONVERSATION_ID] = session.session_id
     agent: Any = parent.get(AGENT_KEY)
     if agent is not None and attr.AGENT_ID not in attributes:
         attributes[attr.AGENT_ID], attributes[attr.AGENT_NAME] = agent

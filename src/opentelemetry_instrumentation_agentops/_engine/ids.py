@@ -54,13 +54,16 @@ def stamp(span: Any, session_id: str) -> None:
         span.set_attributes({attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id})
         return
     attributes: Any = span.attributes
-    if not IDS.isdisjoint(attributes):
-        for key, kept in KEPT.items():
-            own = attributes.get(key)
-            if own is not None and own != session_id:
+    if IDS.isdisjoint(attributes):  # most spans
+        _SDK_SET_ATTRIBUTE(span, attr.SESSION_ID, session_id)
+        _SDK_SET_ATTRIBUTE(span, attr.CONVERSATION_ID, session_id)
+        return
+    for key, kept in KEPT.items():  # the package's own spans start with them: nothing to write
+        own = attributes.get(key)
+        if own != session_id:
+            if own is not None:
                 _SDK_SET_ATTRIBUTE(span, kept, own)
-    _SDK_SET_ATTRIBUTE(span, attr.SESSION_ID, session_id)
-    _SDK_SET_ATTRIBUTE(span, attr.CONVERSATION_ID, session_id)
+            _SDK_SET_ATTRIBUTE(span, key, session_id)
 
 
 def hold() -> None:
