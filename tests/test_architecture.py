@@ -171,6 +171,7 @@ CONSTANT_CALLS = frozenset(
         "staticmethod",
         "_entity_decorator",  # a decorator function
         "Row",  # NamedTuples: conventions.TABLE, _compat.internals.INTERNALS
+        "Counts",  # counting.NO_COUNTS
         "Internal",
         "object",  # a sentinel
         "type",

@@ -87,7 +87,7 @@ def validate_trace_spans(
     error = RUNTIME.redirect.validation_error
     if session is None:
         raise error(f"No session of this process recorded trace {hex_id}.")
-    totals = session.totals
+    totals = session.counts
     span_count = 1 + totals.llm_calls + totals.tool_calls + totals.actions
     result = {
         "trace_id": hex_id,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import attributes as attr
 from .calls import OURS, CountedCall, Recent, grow, parent_id, same_call, scope_name, settle
@@ -141,17 +141,40 @@ class Totals:
 
     def as_attributes(self) -> dict[str, Any]:
         """The totals as the root span's attributes."""
-        attributes: dict[str, Any] = {
-            attr.SESSION_LLM_CALLS: self.llm_calls,
-            attr.SESSION_TOOL_CALLS: self.tool_calls,
-            attr.SESSION_ACTIONS: self.actions,
-            attr.SESSION_ERRORS: self.errors,
-            attr.INPUT_TOKENS: self.input_tokens,
-            attr.OUTPUT_TOKENS: self.output_tokens,
-        }
-        if self.cost is not None:
-            attributes[attr.SESSION_COST] = self.cost
-        return attributes
+        return _as_attributes(self)
+
+
+class Counts(NamedTuple):
+    """The counts of a session that counted nothing, read without making it a ``Totals`` (and
+    a lock) at its end: session-same 3,729 to 3,673 bytecodes a session."""
+
+    llm_calls: int = 0
+    tool_calls: int = 0
+    actions: int = 0
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float | None = None
+
+    def as_attributes(self) -> dict[str, Any]:
+        return _as_attributes(self)
+
+
+NO_COUNTS = Counts()
+
+
+def _as_attributes(counts: Any) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        attr.SESSION_LLM_CALLS: counts.llm_calls,
+        attr.SESSION_TOOL_CALLS: counts.tool_calls,
+        attr.SESSION_ACTIONS: counts.actions,
+        attr.SESSION_ERRORS: counts.errors,
+        attr.INPUT_TOKENS: counts.input_tokens,
+        attr.OUTPUT_TOKENS: counts.output_tokens,
+    }
+    if counts.cost is not None:
+        attributes[attr.SESSION_COST] = counts.cost
+    return attributes
 
 
 def span_usage(found: dict[str, Any]) -> tuple[Any, Any, Any]:

@@ -153,7 +153,7 @@ def session_ended(session: SessionLike) -> None:
 def _record_end(made: Instruments, session: SessionLike) -> None:
     state = session.end_state or "Indeterminate"
     by_state = _BY_STATE.get(state) or _BY_STATE["Indeterminate"]
-    totals = session.totals
+    totals = session.counts
     made.duration.record(session.duration_seconds, by_state)
     made.tokens.record(totals.input_tokens, _INPUT.get(state, _INPUT["Indeterminate"]))
     made.tokens.record(totals.output_tokens, _OUTPUT.get(state, _OUTPUT["Indeterminate"]))

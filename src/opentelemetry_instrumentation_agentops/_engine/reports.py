@@ -57,7 +57,7 @@ def log_session(session: SessionLike) -> None:
     if not RUNTIME.settings.log_summary or not logger.isEnabledFor(logging.INFO):
         return
     analytics = session.get_analytics()
-    totals = session.totals
+    totals = session.counts
     logger.info(
         "Session %s ended %s | Duration: %s | LLM calls: %d | Tool calls: %d | Actions: %d | "
         "Errors: %d | Tokens: %d in, %d out | Cost: $%s | trace_id=%032x",
@@ -101,10 +101,10 @@ def warn_if_not_exported(session: SessionLike) -> None:
 def hint_if_no_llm_call(session: SessionLike) -> None:
     """One hint per process when LLM calls may have gone unrecorded."""
     llm_calls = RUNTIME.llm_calls
-    if session.totals.llm_calls or NO_LLM_CALL in RUNTIME.warned or not llm_calls.wanted:
+    if session.counts.llm_calls or NO_LLM_CALL in RUNTIME.warned or not llm_calls.wanted:
         return
     # Look again only once more modules are loaded: a session without calls, one after another,
-    # paid 146 bytecodes a session for the same answer (session-same 431k to 41xk instructions).
+    # paid 146 bytecodes a session for the same answer (session-same 431k to 406k instructions).
     loaded = len(sys.modules)
     if loaded == llm_calls.hint_modules:
         return

@@ -1,16 +1,14 @@
 """Sessions: one root span each, made current through the OpenTelemetry context.
 
-A session is never held in a module global. ``start()`` puts it in the
-caller's OTel context (a contextvar), so threads and asyncio tasks each see
-their own; the runtime's registry only answers "which
-sessions are still running" and "which session owns this trace". No context
-token is ever stored: making a session current and restoring the previous
-context are plain ``attach`` calls, so ending a session from any thread or task
+A session is never held in a module global. ``start()`` puts it in the caller's OTel
+context (a contextvar), so threads and asyncio tasks each see their own; the runtime's
+registry only answers "which sessions are still running" and "which session owns this
+trace". No context token is ever stored: making a session current and restoring the
+previous context are plain ``attach`` calls, so ending a session from any thread or task
 can never log "Failed to detach context".
 
-A session is a *run*: one trace. Several runs may share one ``session_id`` (a
-conversation served turn by turn); each has its own end
-state and totals, and the registry tells them apart by trace.
+A session is a *run*: one trace. Several runs may share one ``session_id`` (a conversation
+served turn by turn); each has its own end state and totals, told apart by trace.
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ from .._runtime.settings import logger
 from . import attributes as attr
 from . import baggage, exits, ids, metrics, recognition, reports, snapshots
 from .content import normalize_tags, safe_attribute, safe_str, safe_text, user_attributes
-from .counting import ERROR, Totals
+from .counting import ERROR, NO_COUNTS, Counts, Totals
 from .event_spans import record_event
 from .propagation import MAX_SESSION_ID, continuation, is_valid_id, uuid_text
 from .redaction import is_secret_key
@@ -118,6 +116,11 @@ class Session(recognition.Recognisable):
         return totals
 
     @property
+    def counts(self) -> Totals | Counts:
+        """Its counts to read: the totals, or none counted, without making any."""
+        return NO_COUNTS if self._totals is None else self._totals
+
+    @property
     def is_running(self) -> bool:
         return not self.ended
 
@@ -160,7 +163,7 @@ class Session(recognition.Recognisable):
 
     def get_analytics(self) -> dict[str, Any]:
         """AgentOps' summary keys: LLM calls, Tool calls, Actions, Errors, Duration, Cost."""
-        totals = self.totals
+        totals = self.counts
         return {
             "LLM calls": totals.llm_calls,
             "Tool calls": totals.tool_calls,
@@ -225,9 +228,7 @@ class Session(recognition.Recognisable):
                 "'Indeterminate' (EndState). The session ends Indeterminate.",
             )
             state, reason = EndState.INDETERMINATE, f"{given}: {reason}" if reason else given
-        if self.ended or not RUNTIME.sessions.unregister(
-            self
-        ):  # once, even from two threads at once
+        if self.ended or not RUNTIME.sessions.unregister(self):  # once, even from two threads
             report(
                 SessionEndedError,
                 f"Session {self.session_id} was already ended ({self.end_state}); "
@@ -258,7 +259,7 @@ class Session(recognition.Recognisable):
         legacy: dict[str, Any] | None,
     ) -> None:
         span = self.span
-        end_attributes = self.totals.as_attributes()
+        end_attributes = self.counts.as_attributes()
         end_attributes[attr.SESSION_END_STATE] = self.end_state
         if self.exchange is not None:  # content capture on, and something to say
             end_attributes.update(recognition.end_attributes(self))

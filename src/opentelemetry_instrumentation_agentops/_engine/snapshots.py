@@ -47,7 +47,7 @@ def snapshot(session: SessionLike) -> None:
     """Export one snapshot span of the running ``session`` now."""
     root = session.span
     attributes = _start_attributes(session)
-    attributes.update(session.totals.as_attributes())
+    attributes.update(session.counts.as_attributes())
     attributes[attr.SESSION_LIVE] = True
     if session.ended:  # it ended while the attributes were read: its root says it all
         return

@@ -66,6 +66,27 @@ ERROR = "error"
 USAGE = "usage"  # tokens and cost reported apart from the call they belong to
 
 
+class CountsLike(Protocol):
+    """A session's counts as read (``counting.Totals``, or ``counting.NO_COUNTS`` before any)."""
+
+    @property
+    def llm_calls(self) -> int: ...
+    @property
+    def tool_calls(self) -> int: ...
+    @property
+    def actions(self) -> int: ...
+    @property
+    def errors(self) -> int: ...
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def cost(self) -> float | None: ...
+
+    def as_attributes(self) -> dict[str, Any]: ...
+
+
 class TotalsLike(Protocol):
     """A session's counters (``counting.Totals``)."""
 
@@ -109,6 +130,9 @@ class SessionLike(Protocol):
 
     @property
     def totals(self) -> TotalsLike: ...
+
+    @property
+    def counts(self) -> CountsLike: ...
 
     @property
     def duration_seconds(self) -> float: ...
