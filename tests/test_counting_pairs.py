@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry import trace
@@ -259,20 +260,12 @@ def llama_index_step(root, clock: Clock, tokens, client: bool) -> None:
     step.end()
 
 
-def test_llama_index_alone_counts_each_streamed_call_once_not_its_preparation():
+@pytest.mark.parametrize("client", [False, True], ids=["alone", "with the client's tracer"])
+def test_llama_index_counts_each_streamed_call_once_not_its_preparation(client):
     def body(root):
         clock = Clock()
-        llama_index_step(root, clock, (8, 3), client=False)
-        llama_index_step(root, clock, (12, 41), client=False)
-
-    assert in_session(body) == (2, 0, 20, 44)
-
-
-def test_llama_index_with_the_client_instrumentation_counts_each_call_once():
-    def body(root):
-        clock = Clock()
-        llama_index_step(root, clock, (8, 3), client=True)
-        llama_index_step(root, clock, (12, 41), client=True)
+        llama_index_step(root, clock, (8, 3), client=client)
+        llama_index_step(root, clock, (12, 41), client=client)
 
     assert in_session(body) == (2, 0, 20, 44)
 

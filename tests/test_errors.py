@@ -67,8 +67,10 @@ def test_ending_twice_warns_once_and_keeps_the_first_state(spans, warnings_log):
     assert session.end_state == "Fail"
     assert analytics["Errors"] == 0
     assert len(spans.named("session")) == 1
-    (message,) = warnings_log()
-    assert "already ended" in message
+    # One warning about the second end (the one-time "no LLM call" hint may come too, when a
+    # test before this one imported an LLM client without instrumenting it).
+    ended = [m for m in warnings_log() if "already ended" in m]
+    assert len(ended) == 1, warnings_log()
 
 
 def test_recording_into_an_ended_session_warns_and_keeps_the_event(spans, warnings_log):

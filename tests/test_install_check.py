@@ -4,13 +4,13 @@ dependencies resolve alone. The installs themselves run in ``scripts/install-che
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from importlib.metadata import requires
 from pathlib import Path
 
 import pytest
+from support.scripts import load
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "install_check.py"
@@ -18,10 +18,7 @@ SCRIPT = ROOT / "scripts" / "install_check.py"
 
 @pytest.fixture(scope="module")
 def check():
-    spec = importlib.util.spec_from_file_location("install_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("install_check")
 
 
 def readme(tmp_path: Path, text: str) -> Path:

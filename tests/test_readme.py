@@ -17,7 +17,6 @@ in the protocol they name.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import socket
@@ -31,6 +30,7 @@ from pathlib import Path
 import docutils.core as docutils_core  # the `test` extra (scripts/lowest.sh leaves this file out)
 import pytest
 from support.network import free_port, otlp_collector, otlp_spans
+from support.scripts import load
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.rst"
@@ -124,18 +124,8 @@ def succeeded(done: subprocess.CompletedProcess[str]) -> str:
     return output
 
 
-def console_spans(stdout: str) -> list[dict]:
-    """The spans that the console exporter printed, one JSON object each."""
-    decoder, found, index = json.JSONDecoder(), [], 0
-    while (start := stdout.find("{", index)) != -1:
-        try:
-            item, index = decoder.raw_decode(stdout, start)
-        except ValueError:
-            index = start + 1
-            continue
-        if isinstance(item, dict) and "context" in item:
-            found.append(item)
-    return found
+# The spans that the console exporter printed, one JSON object each.
+console_spans = load("install_check").spans
 
 
 def session_root(stdout: str, name: str) -> dict:
