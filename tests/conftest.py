@@ -16,11 +16,9 @@ from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from support.runtime import PerTestTracerProvider, fresh_runtime
+from support.runtime import PerTestTracerProvider, end_everything, fresh_runtime
 
-import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 PROVIDER = PerTestTracerProvider()
 trace.set_tracer_provider(PROVIDER)
@@ -106,17 +104,6 @@ def clean_state(monkeypatch):
     yield
     end_everything()
     context.detach(token)
-
-
-def end_everything() -> None:
-    """End what a test left running, quietly, and give the next one a fresh runtime."""
-    logging.getLogger(LOGGER).disabled = True
-    try:
-        RUNTIME.settings.strict = False
-        agentops.end_all_sessions()
-    finally:
-        logging.getLogger(LOGGER).disabled = False
-    fresh_runtime()
 
 
 @pytest.fixture

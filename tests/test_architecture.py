@@ -4,7 +4,9 @@ Every import of a package module counts, at module level or inside a function: t
 must have no cycle, no function may import a package module (that only hides a cycle),
 each module imports only its own layer or those below (``LAYERS``), and no module is over
 the size a reader can hold. No module keeps mutable state at module level: the one
-exception is the owner itself, ``_runtime/owner.py``'s ``RUNTIME``.
+exception is the owner itself, ``_runtime/owner.py``'s ``RUNTIME``. And the tests reach the
+package through its public API: only ``tests/support/`` touches ``RUNTIME`` or imports a
+private module, but for the unit tests of internals ``PRIVATE_IMPORTS_ALLOWED`` lists.
 """
 
 from __future__ import annotations
@@ -270,3 +272,106 @@ def test_the_state_checker_finds_globals_in_disguise():
 def test_no_module_keeps_mutable_state_but_the_owner(name):
     found = mutable_state(name, MODULES[name].read_text(encoding="utf-8"))
     assert not found, f"{name}: " + "; ".join(found)
+
+
+# -- tests go through the public API ----------------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+SUPPORT = TESTS / "support"
+PRIVATE = f"{NAME}._"
+# Test modules outside tests/support/ that import a private module of the package, and why.
+# Everything else reaches the package as a user does, or through a helper in tests/support/.
+PRIVATE_IMPORTS_ALLOWED: dict[str, tuple[frozenset[str], str]] = {
+    "compat/test_versions.py": (
+        frozenset({"_compat.internals", "_compat.redirect", "_compat.v03", "_compat.v04"}),
+        "the compat layer's own honesty: its table of the agentops internals it touches, checked "
+        "against the installed agentops, and its version gate",
+    ),
+    "test_counting.py": (
+        frozenset({"_engine.processor"}),
+        "the span processor's bound on the spans it holds that never end: memory, seen by no span",
+    ),
+    "test_llm_calls.py": (
+        frozenset({"_engine.instrumentations"}),
+        "which instrumentation of a library init() prefers, ranked from distributions' metadata "
+        "a test cannot install",
+    ),
+}
+PUBLIC_WAY = (
+    "go through the public API (init(), AgentOpsInstrumentor().instrument(), the "
+    "OTEL_INSTRUMENTATION_AGENTOPS_* variables with monkeypatch.setenv; "
+    "support.runtime.configure()) or a helper in tests/support/"
+)
+
+
+def private_uses(source: str) -> list[tuple[int, str]]:
+    """``(line, private module or "RUNTIME")`` for each reach into the package's private parts:
+    an import, a module named in a string (``import_module()``, a script), ``RUNTIME``."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            for alias in node.names:
+                # ``from package._engine import processor`` imports the module processor.
+                module = f"{node.module}.{alias.name}"
+                module = module if module in MODULES else node.module
+                if module.startswith(PRIVATE):
+                    found.append((node.lineno, module.removeprefix(f"{NAME}.")))
+        elif isinstance(node, ast.Import):
+            found.extend(
+                (node.lineno, a.name.removeprefix(f"{NAME}."))
+                for a in node.names
+                if a.name.startswith(PRIVATE)
+            )
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            for word in node.value.split():
+                if word.startswith(PRIVATE):
+                    found.append((node.lineno, word.removeprefix(f"{NAME}.").rstrip("\"'`:,")))
+        elif (isinstance(node, ast.Name) and node.id == "RUNTIME") or (
+            isinstance(node, ast.Attribute) and node.attr == "RUNTIME"
+        ):
+            found.append((node.lineno, "RUNTIME"))
+    return sorted(set(found))
+
+
+TEST_MODULES = {
+    path.relative_to(TESTS).as_posix(): path
+    for path in sorted(TESTS.rglob("*.py"))
+    if SUPPORT not in path.parents and path != Path(__file__).resolve()
+}
+
+
+def test_the_private_use_checker_finds_every_kind():
+    source = (
+        f"from {NAME}._runtime.owner import RUNTIME\nimport {NAME}._engine.ids\n"
+        f"from {NAME} import _instrumentor, init\n"
+        f"m = importlib.import_module('{NAME}._engine.sessions')\n"
+        "settings.RUNTIME.strict = True\nRUNTIME.reset()\n"
+    )
+    assert private_uses(source) == [
+        (1, "_runtime.owner"),
+        (2, "_engine.ids"),
+        (3, "_instrumentor"),
+        (4, "_engine.sessions"),
+        (5, "RUNTIME"),
+        (6, "RUNTIME"),
+    ]
+
+
+def test_tests_reach_the_package_only_through_its_public_api_or_tests_support():
+    wrong = []
+    for name, path in TEST_MODULES.items():
+        allowed = PRIVATE_IMPORTS_ALLOWED.get(name, (frozenset(), ""))[0]
+        for line, what in private_uses(path.read_text(encoding="utf-8")):
+            if what == "RUNTIME":
+                wrong.append(f"tests/{name}:{line}: touches RUNTIME, the package's private state")
+            elif what not in allowed:
+                wrong.append(f"tests/{name}:{line}: imports {NAME}.{what}, a private module")
+    assert not wrong, "\n".join([*wrong, f"Instead, {PUBLIC_WAY}."])
+
+
+@pytest.mark.parametrize("name", sorted(PRIVATE_IMPORTS_ALLOWED))
+def test_every_private_import_allowed_is_still_needed(name):
+    modules, reason = PRIVATE_IMPORTS_ALLOWED[name]
+    assert reason
+    used = {what for _, what in private_uses(TEST_MODULES[name].read_text(encoding="utf-8"))}
+    assert modules <= used, f"tests/{name} no longer imports {sorted(modules - used)}: unlist it"

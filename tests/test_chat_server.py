@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+from support.runtime import configure
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -81,8 +80,12 @@ def test_a_bad_request_starts_no_run(server_url, spans):
 
 
 @pytest.mark.parametrize("capture", [False, True])
-def test_messages_are_on_the_run_only_when_content_capture_is_on(chat, server_url, spans, capture):
-    RUNTIME.settings.capture_content = capture
+def test_messages_are_on_the_run_only_when_content_capture_is_on(
+    chat, server_url, spans, capture, monkeypatch
+):
+    if capture:  # as the example's docstring turns it on
+        monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "span_only")
+    configure()  # the example's init() reads it
     answer = chat.talk(server_url, "c-3", "Where is my order?", user_id="u-3")
     (root,) = spans.roots()
     shown = (root.attributes.get("input.value"), root.attributes.get("output.value"))

@@ -8,7 +8,6 @@ import pytest
 from support.spans import CONTENT_KEYS
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 SECRET = "sk-live-1234567890"
 
@@ -60,11 +59,14 @@ def test_capture_redacts_secret_keys(spans):
     assert all(SECRET not in repr(dict(s.attributes)) for s in spans.all())
 
 
-def test_captured_content_is_truncated(spans):
+@pytest.mark.parametrize(("variable", "cap"), [(None, 4096), ("100", 100)])
+def test_captured_content_is_truncated(spans, monkeypatch, variable, cap):
+    if variable is not None:
+        monkeypatch.setenv("OTEL_INSTRUMENTATION_AGENTOPS_CONTENT_MAX_LENGTH", variable)
     agentops.init(capture_content=True)
     agentops.record(agentops.LLMEvent(model="big", prompt="x" * 100_000))
     value = spans.one("chat big").attributes["gen_ai.input.messages"]
-    assert len(value) <= RUNTIME.settings.content_max_length + len("...[truncated]")
+    assert len(value) == cap + len("...[truncated]")
     assert value.endswith("...[truncated]")
 
 

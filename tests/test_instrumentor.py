@@ -11,12 +11,10 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.urllib import URLLibInstrumentor
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import StatusCode
+from support.threads import threads_instrumented
 
 import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
-from opentelemetry_instrumentation_agentops._setup.threads import (
-    instrumented as threads_instrumented,
-)
 
 
 def test_entry_point_loads_the_instrumentor():

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 from opentelemetry.trace import StatusCode
+from support.runtime import setting
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 END = "agentops.session.end_state"
 REASON = "agentops.session.end_state_reason"
@@ -405,7 +405,7 @@ def test_api_keys_are_kept_in_memory_and_never_exported(spans, monkeypatch):
     assert agentops.get_api_key() == "sk-secret-1"
     agentops.set_api_key("sk-secret-2")
     agentops.set_parent_key("pk-2")
-    assert agentops.get_api_key() == "sk-secret-2" and RUNTIME.settings.parent_key == "pk-2"
+    assert agentops.get_api_key() == "sk-secret-2" and setting("parent_key") == "pk-2"
     session.end_session()
     exported = repr([dict(s.attributes) for s in spans.all()])
     assert "secret" not in exported

@@ -9,14 +9,20 @@ from collections import Counter
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from support.runtime import (
+    SCHEDULE_SLACK,
+    configure,
+    fresh_runtime,
+    scheduled_sessions,
+    setting,
+)
 from support.span_file import read_spans, run_script
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
-from opentelemetry_instrumentation_agentops._runtime.schedule import SLACK, THREAD_NAME
-from opentelemetry_instrumentation_agentops._runtime.settings import LIVE_INTERVAL_ENV
 
 LIVE = "agentops.session.live"
+LIVE_INTERVAL_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL"
+THREAD_NAME = "agentops-live"  # the one thread that makes the snapshots
 INTERVAL = 0.1
 
 
@@ -38,9 +44,15 @@ def live_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == THREAD_NAME]
 
 
+def live_interval(monkeypatch: pytest.MonkeyPatch, seconds: str) -> None:
+    """The package as a process started with ``OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL``."""
+    monkeypatch.setenv(LIVE_INTERVAL_ENV, seconds)
+    fresh_runtime()
+
+
 @pytest.fixture
-def interval():
-    RUNTIME.settings.live_interval = INTERVAL
+def interval(monkeypatch):
+    live_interval(monkeypatch, str(INTERVAL))
     return INTERVAL
 
 
@@ -110,11 +122,11 @@ def test_no_snapshot_after_the_session_ended(spans, interval):
     assert all(s.start_time <= root.end_time for s in snapshots(spans, session))
 
 
-def test_zero_turns_them_off(spans):
-    RUNTIME.settings.live_interval = 0
-    before = len(RUNTIME.snapshots.heap)
+def test_zero_turns_them_off(spans, monkeypatch):
+    live_interval(monkeypatch, "0")
+    before = len(scheduled_sessions())
     with agentops.start_session(name="off"):
-        assert len(RUNTIME.snapshots.heap) == before  # not even an entry
+        assert len(scheduled_sessions()) == before  # not even an entry
         time.sleep(0.2)
     assert snapshots(spans) == []
 
@@ -123,21 +135,22 @@ def test_zero_turns_them_off(spans):
     ("value", "seconds"), [("2.5", 2.5), ("0", 0.0), ("0.05", 0.05), ("soon", 10.0), ("-1", 10.0)]
 )
 def test_the_interval_comes_from_the_environment(monkeypatch, value, seconds):
-    monkeypatch.setenv(LIVE_INTERVAL_ENV, value)
-    RUNTIME.settings.load_env()
-    assert RUNTIME.settings.live_interval == seconds
+    live_interval(monkeypatch, value)
+    assert setting("live_interval") == seconds
 
 
-def test_the_default_is_ten_seconds():
-    assert RUNTIME.settings.live_interval == 10.0
+def test_the_default_is_ten_seconds(monkeypatch):
+    monkeypatch.delenv(LIVE_INTERVAL_ENV, raising=False)
+    fresh_runtime()
+    assert setting("live_interval") == 10.0
 
 
 def test_a_dropped_root_costs_nothing(interval):
     provider = TracerProvider(sampler=agentops.SessionSampler(0.0))
-    RUNTIME.settings.tracer_provider = provider
-    before = len(RUNTIME.snapshots.heap)
+    configure(tracer_provider=provider)
+    before = len(scheduled_sessions())
     agentops.start_session(session_id="dropped")
-    assert len(RUNTIME.snapshots.heap) == before
+    assert len(scheduled_sessions()) == before
 
 
 class _BlockingExporter(SpanExporter):
@@ -159,7 +172,7 @@ def test_a_hung_export_of_a_snapshot_never_blocks_the_application(interval):
     """How long the application takes meanwhile: ``session-live-stuck`` in benchmarks/ours.py."""
     exporter = _BlockingExporter()
     provider = TracerProvider()
-    RUNTIME.settings.tracer_provider = provider
+    configure(tracer_provider=provider)
     first = agentops.start_session(name="first")  # its root ends later, after the release
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     try:
@@ -186,28 +199,26 @@ def test_a_thousand_long_sessions_cost_one_thread_and_one_entry_each(spans, inte
     for session in sessions:
         session.end_session()
     # Every entry is dropped when it comes due next (at most 4 intervals away).
-    wait_for(lambda: not RUNTIME.snapshots.heap, timeout=10, what="an empty heap")
+    wait_for(lambda: not scheduled_sessions(), timeout=10, what="an empty schedule")
     assert {s.context.trace_id for s in snapshots(spans)} == {s.trace_id for s in sessions}
 
 
 def ended_entries() -> int:
     """Entries of the schedule whose session has ended (or is gone)."""
-    with RUNTIME.snapshots.condition:
-        heap = list(RUNTIME.snapshots.heap)
-    return sum(1 for entry in heap if (s := entry()) is None or s.ended)
+    return sum(1 for session in scheduled_sessions() if session is None or session.ended)
 
 
-def test_sessions_ended_before_their_first_snapshot_leave_the_schedule(spans):
+def test_sessions_ended_before_their_first_snapshot_leave_the_schedule(spans, monkeypatch):
     """The schedule is bounded by the sessions running, not by every session started."""
-    RUNTIME.settings.live_interval = 10.0  # the default: nothing comes due during the test
+    live_interval(monkeypatch, "10")  # the default: nothing comes due during the test
     held = [agentops.start_session(name=f"long {n}") for n in range(100)]
     most = 0
     for n in range(5000):
         agentops.start_session(name=f"short {n}").end_session()
-        most = max(most, len(RUNTIME.snapshots.heap))
+        most = max(most, len(scheduled_sessions()))
     # Never more entries than twice the sessions running (the short one included), + slack.
-    assert most <= 2 * (len(held) + 1) + SLACK + 1
-    assert len(RUNTIME.snapshots.heap) - ended_entries() == len(held)  # none running lost
+    assert most <= 2 * (len(held) + 1) + SCHEDULE_SLACK + 1
+    assert len(scheduled_sessions()) - ended_entries() == len(held)  # none running lost
     for session in held:
         session.end_session()
 
@@ -230,8 +241,7 @@ def test_running_sessions_keep_their_snapshots_while_ended_ones_leave(spans, int
 def _assert_one_entry_at_most_per_session(sessions: list) -> None:
     """No session has two entries in the heap (the thread may hold some off it while it
     snapshots their sessions; ended sessions' entries wait there until they come due)."""
-    with RUNTIME.snapshots.condition:
-        watched = Counter(id(entry()) for entry in RUNTIME.snapshots.heap)
+    watched = Counter(id(session) for session in scheduled_sessions())
     assert max(watched[id(session)] for session in sessions) == 1
 
 

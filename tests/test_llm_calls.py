@@ -10,14 +10,14 @@ import openai
 import pytest
 from opentelemetry import trace
 from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
+from support.runtime import configure
 
 import opentelemetry_instrumentation_agentops as agentops
 from examples.fake_openai import FakeOpenAIServer
 from opentelemetry_instrumentation_agentops._engine import instrumentations
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
-from opentelemetry_instrumentation_agentops._setup import llm_calls
 
 MESSAGES = [{"role": "user", "content": "Where is my order?"}]
+LOGGER = "opentelemetry_instrumentation_agentops"
 
 
 @pytest.fixture(scope="module")
@@ -34,20 +34,27 @@ def no_openai_instrumentation():
     OpenAIInstrumentor().uninstrument()
 
 
-def test_init_turns_on_the_installed_openai_instrumentation(no_openai_instrumentation):
-    assert instrumentations.candidates()["openai"][0].dist.name == (
-        "opentelemetry-instrumentation-genai-openai"
-    )
-    turned_on = llm_calls.instrument_llm_calls()
-    assert turned_on == ["openai (opentelemetry-instrumentation-genai-openai)"]
+def turned_on(caplog) -> list[str]:
+    """What init() said it turned on (one debug line, when it turned anything on)."""
+    prefix = "init(): LLM call instrumentations turned on: "
+    lines = [r.getMessage() for r in caplog.records if r.name == LOGGER]
+    return [line.removeprefix(prefix) for line in lines if line.startswith(prefix)]
+
+
+def test_init_turns_on_the_installed_openai_instrumentation(no_openai_instrumentation, caplog):
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    agentops.init(auto_start_session=False)
+    assert turned_on(caplog) == ["openai (opentelemetry-instrumentation-genai-openai)"]
     assert OpenAIInstrumentor().is_instrumented_by_opentelemetry
-    assert llm_calls.instrument_llm_calls() == []  # never one already instrumented
+    agentops.init(auto_start_session=False)
+    assert len(turned_on(caplog)) == 1  # never one already instrumented
 
 
-def test_init_leaves_an_instrumentation_already_active_alone(no_openai_instrumentation):
+def test_init_leaves_an_instrumentation_already_active_alone(no_openai_instrumentation, caplog):
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
     OpenAIInstrumentor().instrument()  # as opentelemetry-instrument would
     agentops.init(auto_start_session=False)
-    assert llm_calls.instrument_llm_calls() == []
+    assert turned_on(caplog) == []
 
 
 @pytest.mark.parametrize("how", ["argument", "environment"])
@@ -112,14 +119,14 @@ def test_session_keyword_runs_each_call_in_its_session(
     chats = spans.named("chat gpt-4o-mini")
     by_trace = {s: [c for c in chats if c.context.trace_id == s.trace_id] for s in (first, second)}
     assert [len(by_trace[first]), len(by_trace[second])] == [2, 1]
-    assert [first.totals.llm_calls, second.totals.llm_calls] == [2, 1]
+    assert [first.get_analytics()["LLM calls"], second.get_analytics()["LLM calls"]] == [2, 1]
 
 
 def test_session_keyword_never_reaches_the_client_without_instrumentation(
     server, no_openai_instrumentation, monkeypatch
 ):
     monkeypatch.setenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "openai")
-    assert llm_calls.instrument_llm_calls() == []
+    agentops.init(auto_start_session=False)  # turns on LLM client instrumentations, not this one
     assert not OpenAIInstrumentor().is_instrumented_by_opentelemetry
     client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0)
     session = agentops.start_session()
@@ -149,12 +156,12 @@ def test_no_hint_when_openai_is_instrumented(
 
 def test_one_warning_when_sessions_end_on_a_no_op_provider(monkeypatch, warnings_log):
     logging.getLogger("opentelemetry_instrumentation_agentops").disabled = False
-    RUNTIME.settings.tracer_provider = trace.NoOpTracerProvider()
+    configure(tracer_provider=trace.NoOpTracerProvider())
     for _ in range(2):
         agentops.start_session().end_session("Success")
     warned = [m for m in warnings_log() if "nothing is exported" in m]
     assert len(warned) == 1
-    RUNTIME.settings.tracer_provider = None
+    configure(tracer_provider=trace.get_tracer_provider())
     agentops.start_session().end_session("Success")  # the test run's SDK provider: no warning
     assert len([m for m in warnings_log() if "nothing is exported" in m]) == 1
 
@@ -162,6 +169,6 @@ def test_one_warning_when_sessions_end_on_a_no_op_provider(monkeypatch, warnings
 def test_no_warning_when_switched_off_on_purpose(monkeypatch, warnings_log):
     monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
     logging.getLogger("opentelemetry_instrumentation_agentops").disabled = False
-    RUNTIME.settings.tracer_provider = trace.NoOpTracerProvider()
+    configure(tracer_provider=trace.NoOpTracerProvider())
     agentops.start_session().end_session("Success")
     assert not [m for m in warnings_log() if "nothing is exported" in m]

@@ -16,7 +16,6 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import StatusCode
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops._engine import attributes as attr
 
 # -- a. session= under suppress_instrumentation() -------------------------------------------
 
@@ -63,12 +62,12 @@ def test_a_cancelled_coroutine_is_no_error_and_its_span_says_so(spans):
     session = asyncio.run(main())
     span = spans.one("action wait")
     assert span.status.status_code is not StatusCode.ERROR
-    assert span.attributes[attr.INTERRUPTED_BY] == "CancelledError"
+    assert span.attributes["agentops.call.interrupted_by"] == "CancelledError"
     assert not [e for e in span.events if e.name == "exception"]
     root = spans.root_of(session)
-    assert root.attributes[attr.SESSION_ERRORS] == 0
-    assert root.attributes[attr.SESSION_ACTIONS] == 1
-    assert root.attributes[attr.SESSION_END_STATE] == "Success"
+    assert root.attributes["agentops.session.errors"] == 0
+    assert root.attributes["agentops.session.actions"] == 1
+    assert root.attributes["agentops.session.end_state"] == "Success"
 
 
 def test_keyboard_interrupt_in_a_decorated_call_is_no_error(spans):
@@ -82,8 +81,8 @@ def test_keyboard_interrupt_in_a_decorated_call_is_no_error(spans):
     session.end_session()
     span = spans.one("execute_tool ask")
     assert span.status.status_code is StatusCode.UNSET
-    assert span.attributes[attr.INTERRUPTED_BY] == "KeyboardInterrupt"
-    assert spans.root_of(session).attributes[attr.SESSION_ERRORS] == 0
+    assert span.attributes["agentops.call.interrupted_by"] == "KeyboardInterrupt"
+    assert spans.root_of(session).attributes["agentops.session.errors"] == 0
 
 
 def test_a_generator_stopped_by_generator_exit_is_no_error(spans):
@@ -99,7 +98,7 @@ def test_a_generator_stopped_by_generator_exit_is_no_error(spans):
     session.end_session()
     span = spans.one("action stream")
     assert span.status.status_code is not StatusCode.ERROR
-    assert spans.root_of(session).attributes[attr.SESSION_ERRORS] == 0
+    assert spans.root_of(session).attributes["agentops.session.errors"] == 0
 
 
 def test_a_session_block_left_by_cancellation_ends_indeterminate_naming_it(spans):
@@ -123,7 +122,7 @@ def test_a_session_block_left_by_cancellation_ends_indeterminate_naming_it(spans
     assert "CancelledError" in session.end_state_reason
     root = spans.root_of(session)
     assert root.status.status_code is StatusCode.UNSET
-    assert root.attributes[attr.SESSION_ERRORS] == 0
+    assert root.attributes["agentops.session.errors"] == 0
 
 
 def test_the_exception_that_fails_a_session_counts_once(spans):
@@ -134,14 +133,14 @@ def test_the_exception_that_fails_a_session_counts_once(spans):
     with pytest.raises(ValueError), agentops.start_session() as session:
         step()
     root = spans.root_of(session)
-    assert root.attributes[attr.SESSION_END_STATE] == "Fail"
-    assert root.attributes[attr.SESSION_ERRORS] == 1  # the step's error is the session's
+    assert root.attributes["agentops.session.end_state"] == "Fail"
+    assert root.attributes["agentops.session.errors"] == 1  # the step's error is the session's
 
 
 def test_an_exception_failing_a_session_by_itself_is_one_error(spans):
     with pytest.raises(RuntimeError), agentops.start_session() as session:
         raise RuntimeError("no step")
-    assert spans.root_of(session).attributes[attr.SESSION_ERRORS] == 1
+    assert spans.root_of(session).attributes["agentops.session.errors"] == 1
     assert session.get_analytics()["Errors"] == 1
 
 
@@ -164,7 +163,7 @@ def test_an_event_recorded_in_the_trace_of_an_ended_session_carries_its_id(spans
     agentops.record(agentops.ActionEvent(action_type="late"))
     late = spans.one("action late")
     assert late.context.trace_id == session.trace_id
-    assert late.attributes[attr.SESSION_ID] == session.session_id
+    assert late.attributes["session.id"] == session.session_id
 
 
 def test_a_decorated_call_in_the_trace_of_an_ended_session_carries_its_id(spans, own_context):
@@ -179,4 +178,4 @@ def test_a_decorated_call_in_the_trace_of_an_ended_session_carries_its_id(spans,
     late()
     span = spans.one("action late")
     assert span.context.trace_id == session.trace_id
-    assert span.attributes[attr.SESSION_ID] == session.session_id
+    assert span.attributes["session.id"] == session.session_id

@@ -17,11 +17,11 @@ import pytest
 from opentelemetry.sdk.trace import SpanProcessor, Tracer, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from support.runtime import Tracer as VendorTracer
+from support.runtime import configure, is_the_runtime
 from test_live import wait_for
 
 import opentelemetry_instrumentation_agentops as agentops
 from examples.fake_openai import FakeOpenAIServer
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 CLIENT = VendorTracer("vendor.client")
 QUESTION, FOLLOW_UP = "Where is my order A-1001?", "And can I get a refund?"
@@ -142,8 +142,9 @@ def capture() -> None:
 # -- who the session served ----------------------------------------------------------------
 
 
-def test_the_user_is_on_the_root_and_its_snapshots(spans):
-    RUNTIME.settings.live_interval = 0.05
+def test_the_user_is_on_the_root_and_its_snapshots(spans, monkeypatch):
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_AGENTOPS_LIVE_INTERVAL", "0.05")
+    configure()
     session = agentops.start_session(session_id="ticket-1042", user_id="u-42")
     wait_for(lambda: spans.of_trace(session.trace_id), what="a snapshot")
     session.end_session()
@@ -245,8 +246,9 @@ def test_a_run_with_no_call_and_nothing_set_has_no_input_or_output(capture, span
     assert root.attributes["openinference.span.kind"] == "AGENT"
 
 
-def test_long_content_is_capped_and_the_messages_stay_json(capture, spans):
-    RUNTIME.settings.content_max_length = 200
+def test_long_content_is_capped_and_the_messages_stay_json(spans, monkeypatch):
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_AGENTOPS_CONTENT_MAX_LENGTH", "200")
+    configure(capture_content=True)
     question = "Where is my parcel? " * 40
     with agentops.start_session() as session:
         llm_call(_openllmetry(question, LAST_ANSWER))
@@ -356,7 +358,7 @@ def _reachable_texts(start: object, *needles: str) -> set[str]:
     found, seen, todo = set(), set(), [start]
     while todo:
         obj = todo.pop()
-        if id(obj) in seen or isinstance(obj, _NOT_THE_SESSIONS) or obj is RUNTIME:
+        if id(obj) in seen or isinstance(obj, _NOT_THE_SESSIONS) or is_the_runtime(obj):
             continue
         seen.add(id(obj))
         if isinstance(obj, str):

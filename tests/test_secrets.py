@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from support.runtime import configure
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 # design.md section 7: "at least" these; case, "-" and "_" ignored (see the Hypothesis tests).
 SECRET_KEYS = [
@@ -130,7 +130,7 @@ def assert_hidden(spans, secret: str) -> None:
 
 def through_captured_content(value: Any, kwargs: dict[str, Any] | None = None) -> None:
     """``value`` everywhere content is captured: decorators, events, error details."""
-    RUNTIME.settings.capture_content = True
+    configure(capture_content=True)
 
     @agentops.record_tool("lookup")
     def lookup(payload: Any, **options: Any) -> Any:
@@ -263,7 +263,7 @@ def test_exception_messages_the_package_records_are_redacted(spans, label, patte
 
 
 def test_token_counts_and_other_look_alikes_are_kept(spans):
-    RUNTIME.settings.capture_content = True
+    configure(capture_content=True)
     kept = {
         "max_tokens": 100,
         "gen_ai.usage.input_tokens": 5,
@@ -304,7 +304,7 @@ def test_a_mapping_whose_items_fail_is_no_repr(spans):
 
     agentops.start_session()
     agentops.record(agentops.ErrorEvent(error_type="E", details=Exploding()))  # capture off
-    RUNTIME.settings.capture_content = True
+    configure(capture_content=True)
     agentops.record(agentops.ActionEvent(action_type="a", params={"config": Exploding()}))
     text = exported(spans)
     assert secret not in text
@@ -314,7 +314,7 @@ def test_a_mapping_whose_items_fail_is_no_repr(spans):
 
 def test_a_pydantic_secret_is_redacted_under_any_key(spans):
     secret = marker()
-    RUNTIME.settings.capture_content = True
+    configure(capture_content=True)
     agentops.start_session()
     value = {"openai": pydantic.SecretStr(secret), "note": VISIBLE}
     agentops.record(agentops.ActionEvent(action_type="a", params=value))
@@ -350,12 +350,12 @@ def secret_keys(draw: st.DrawFn) -> str:
 @given(key=secret_keys(), kind=st.sampled_from(["dict", "list", "text", "json-text", "url"]))
 def test_any_casing_and_separators_of_a_secret_key_are_redacted(spans, key, kind):
     spans.clear()
-    RUNTIME.settings.capture_content = False
+    configure(capture_content=False)
     secret = marker()
     value = KEYED[kind](key, secret)
     session = agentops.start_session(name="fuzz")
     agentops.record(agentops.ErrorEvent(error_type="E", details=value))  # capture off
-    RUNTIME.settings.capture_content = True
+    configure(capture_content=True)
     agentops.record(agentops.ActionEvent(action_type="a", params=value))
     session.end_session("Success", **{key: secret})
     assert_hidden(spans, secret)

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
-from types import SimpleNamespace
 
 import pytest
 from conftest import LOGGER, PROVIDER, hex_trace
+from support.runtime import fresh_runtime, hand_clock
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
-from opentelemetry_instrumentation_agentops._runtime.settings import SUMMARY_ENV
 
-# By module path: the package namespace may also export a ``session`` decorator.
-sdk_trace = importlib.import_module("opentelemetry.sdk.trace")
-session_module = importlib.import_module("opentelemetry_instrumentation_agentops._engine.sessions")
+SUMMARY_ENV = "OTEL_INSTRUMENTATION_AGENTOPS_SESSION_SUMMARY"
 
 SUMMARY = re.compile(
     r"Session (?P<name>.+) ended (?P<state>\w+) \| Duration: (?P<duration>[^|]+) \| "
@@ -42,16 +37,8 @@ def summaries(caplog):
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The wall clock of the session module and of the SDK's spans, moved by hand: a session
-    starts at its root span's start time and ends on its own clock."""
-    now = {"ns": 1_700_000_000 * 10**9}
-    monkeypatch.setattr(session_module, "time", SimpleNamespace(time_ns=lambda: now["ns"]))
-    monkeypatch.setattr(sdk_trace, "time_ns", lambda: now["ns"])
-
-    def advance(seconds: float) -> None:
-        now["ns"] += int(seconds * 1e9)
-
-    return advance
+    """The wall clock, moved by hand: ``clock(65.5)`` moves it on by 65.5 seconds."""
+    return hand_clock(monkeypatch)
 
 
 def test_ended_session_logs_one_line_with_its_totals(summaries, clock):
@@ -120,7 +107,7 @@ def test_each_session_logs_once(warnings_log, summaries):
 @pytest.mark.parametrize("value", ["false", "0", "off", "no"])
 def test_the_setting_turns_it_off(summaries, monkeypatch, value):
     monkeypatch.setenv(SUMMARY_ENV, value)
-    RUNTIME.settings.load_env()
+    fresh_runtime()  # a process started with the variable set
     agentops.start_session(name="quiet").end_session()
     assert summaries() == []
 

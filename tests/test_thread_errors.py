@@ -15,21 +15,20 @@ import pytest
 from opentelemetry.instrumentation.threading import ThreadingInstrumentor
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops._engine import attributes as attr
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
-from opentelemetry_instrumentation_agentops._setup import threads
+from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
 
 
 @pytest.fixture(params=["no propagation", "ours", "ours and contrib"])
 def propagation(request) -> Iterator[str]:
     if request.param != "no propagation":
-        threads.instrument("instrument")
+        AgentOpsInstrumentor().instrument()
     if request.param == "ours and contrib":
         ThreadingInstrumentor().instrument()
     yield request.param
     if request.param == "ours and contrib":
         ThreadingInstrumentor().uninstrument()
-    RUNTIME.patches.release("instrument")
+    if request.param != "no propagation":
+        AgentOpsInstrumentor().uninstrument()
 
 
 def crash_in_own_session(started: list) -> None:
@@ -52,6 +51,6 @@ def test_each_crashing_thread_counts_one_error_in_its_own_session(spans, propaga
     assert len(started) == count
     for session in started:
         session.end_session()
-        assert spans.root_of(session).attributes[attr.SESSION_ERRORS] == 1, session.name
+        assert spans.root_of(session).attributes["agentops.session.errors"] == 1, session.name
         (error,) = [s for s in spans.of_trace(session.trace_id) if s.name == "error ValueError"]
-        assert error.attributes[attr.SESSION_ID] == session.session_id
+        assert error.attributes["session.id"] == session.session_id

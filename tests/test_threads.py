@@ -1,4 +1,4 @@
-"""threads.py: context into threads and pools, alone and beside the real ThreadingInstrumentor."""
+"""instrument(): context into threads and pools, alone and beside the real ThreadingInstrumentor."""
 
 from __future__ import annotations
 
@@ -14,35 +14,21 @@ import pytest
 from opentelemetry import context
 from opentelemetry.instrumentation.threading import ThreadingInstrumentor
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled, suppress_instrumentation
-from wrapt import BoundFunctionWrapper, FunctionWrapper
+from support.threads import TARGETS, layers, our_layers, threads_instrumented
 
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
-from opentelemetry_instrumentation_agentops._setup import threads
+from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
 
 KEY = "agentops-test-key"
-TARGETS = [(owner, name) for owner, name, _ in threads.targets()]
 
 
 def instrument_threads() -> None:
-    threads.instrument("instrument")
+    AgentOpsInstrumentor().instrument()
 
 
 def uninstrument_threads() -> None:
-    RUNTIME.patches.release("instrument")
-
-
-def threads_instrumented() -> bool:
-    return threads.instrumented()
-
-
-def layers(owner: type, name: str) -> list[Any]:
-    """The wrapt wrappers on ``owner.name``, outermost first."""
-    found = []
-    item = vars(owner).get(name)
-    while isinstance(item, (FunctionWrapper, BoundFunctionWrapper)):
-        found.append(item)
-        item = item.__wrapped__
-    return found
+    instrumentor = AgentOpsInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
 
 
 ORIGINALS = {(owner, name): vars(owner)[name] for owner, name in TARGETS}
@@ -95,13 +81,6 @@ def timer(target: Callable[[], None]) -> threading.Timer:
 
 def in_pool(pool: ThreadPoolExecutor) -> Any:
     return pool.submit(seen).result()
-
-
-def our_layers(owner: type, name: str) -> list[Any]:
-    return [layer for layer in layers(owner, name) if layer._self_wrapper in _OURS]
-
-
-_OURS = {wrapper for _, _, wrapper in threads.targets()}
 
 
 def test_thread_runs_in_the_context_of_its_start():

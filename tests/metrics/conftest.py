@@ -1,5 +1,6 @@
-"""Fixtures for the metrics tests: an SDK MeterProvider read in memory, given as ``instrument()``
-would give it (the process-wide global MeterProvider stays unset, as most tests need it).
+"""Fixtures for the metrics tests: an SDK MeterProvider read in memory, given to the package
+(``support.runtime.use_meter_provider``: the process-wide global MeterProvider stays unset, as
+most tests need it).
 """
 
 from __future__ import annotations
@@ -7,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
+from support.runtime import use_meter_provider
 
 from .reader import Metrics
 
@@ -23,8 +23,3 @@ def recorded() -> Iterator[Metrics]:
     finally:
         use_meter_provider(None)
         found.provider.shutdown()
-
-
-def use_meter_provider(provider: object) -> None:
-    """Record on ``provider``, as ``instrument(meter_provider=...)`` would have it."""
-    RUNTIME.settings.meter_provider = provider

@@ -8,23 +8,26 @@ from __future__ import annotations
 
 import pytest
 from opentelemetry.sdk.metrics.export import Histogram, Sum
+from support.runtime import metric_instruments, use_meter_provider
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops._engine import attributes as attr
-from opentelemetry_instrumentation_agentops._engine import metrics
 
-from .conftest import use_meter_provider
-from .reader import Metrics
+from .reader import DURATION_BUCKETS, Metrics
 
-END_STATE = attr.SESSION_END_STATE
+# The instruments and their attributes, as docs/metrics.rst names them.
+DURATION, ACTIVE = "agentops.session.duration", "agentops.session.active"
+TOKEN_USAGE = "agentops.session.token.usage"
+LLM_CALLS, TOOL_CALLS = "agentops.session.llm_calls", "agentops.session.tool_calls"
+ERRORS, COST = "agentops.session.errors", "agentops.session.cost"
+END_STATE, TOKEN_TYPE = "agentops.session.end_state", "gen_ai.token.type"
 # instrument -> (unit, the root span attribute holding the same total)
 PER_SESSION = {
-    metrics.LLM_CALLS: ("{call}", attr.SESSION_LLM_CALLS),
-    metrics.TOOL_CALLS: ("{call}", attr.SESSION_TOOL_CALLS),
-    metrics.ERRORS: ("{error}", attr.SESSION_ERRORS),
-    metrics.COST: ("USD", attr.SESSION_COST),
+    LLM_CALLS: ("{call}", "agentops.session.llm_calls"),
+    TOOL_CALLS: ("{call}", "agentops.session.tool_calls"),
+    ERRORS: ("{error}", "agentops.session.errors"),
+    COST: ("USD", "agentops.session.cost_usd"),
 }
-ALL = (metrics.DURATION, metrics.ACTIVE, metrics.TOKEN_USAGE, *PER_SESSION)
+ALL = (DURATION, ACTIVE, TOKEN_USAGE, *PER_SESSION)
 
 
 def key(**attributes: str) -> frozenset:
@@ -68,18 +71,18 @@ def test_every_instrument_has_its_kind_unit_and_attributes(recorded):
     assert set(collected) == set(ALL)
     units = {name: metric.unit for name, metric in collected.items()}
     assert units == {
-        metrics.DURATION: "s",
-        metrics.ACTIVE: "{session}",
-        metrics.TOKEN_USAGE: "{token}",
+        DURATION: "s",
+        ACTIVE: "{session}",
+        TOKEN_USAGE: "{token}",
         **{name: unit for name, (unit, _) in PER_SESSION.items()},
     }
-    active = collected[metrics.ACTIVE].data
+    active = collected[ACTIVE].data
     assert isinstance(active, Sum) and not active.is_monotonic
     assert [dict(p.attributes) for p in active.data_points] == [{}]
-    for name in set(ALL) - {metrics.ACTIVE}:
+    for name in set(ALL) - {ACTIVE}:
         assert isinstance(collected[name].data, Histogram), name
         keys = {frozenset(p.attributes) for p in collected[name].data.data_points}
-        expected = {END_STATE, attr.TOKEN_TYPE} if name == metrics.TOKEN_USAGE else {END_STATE}
+        expected = {END_STATE, TOKEN_TYPE} if name == TOKEN_USAGE else {END_STATE}
         assert keys == {frozenset(expected)}, name
 
 
@@ -104,21 +107,24 @@ def test_values_are_the_totals_on_each_sessions_root_span(recorded, spans):
             assert point.sum == pytest.approx(sum(values)), (name, attributes)
             assert (point.min, point.max) == (pytest.approx(min(values)), max(values))
 
-    tokens = recorded.points(metrics.TOKEN_USAGE)
+    tokens = recorded.points(TOKEN_USAGE)
     assert len(tokens) == 6
     for state, roots in by_state.items():
-        for token_type, total in (("input", attr.INPUT_TOKENS), ("output", attr.OUTPUT_TOKENS)):
-            point = tokens[key(**{END_STATE: state, attr.TOKEN_TYPE: token_type})]
+        for token_type, total in (
+            ("input", "gen_ai.usage.input_tokens"),
+            ("output", "gen_ai.usage.output_tokens"),
+        ):
+            point = tokens[key(**{END_STATE: state, TOKEN_TYPE: token_type})]
             assert point.count == len(roots)  # one value per session and type
             assert point.sum == sum(root[total] for root in roots)
     # Success: 10+7 and 100 input tokens, 4+3 and 50 output tokens.
-    assert tokens[key(**{END_STATE: "Success", attr.TOKEN_TYPE: "input"})].sum == 117
-    assert tokens[key(**{END_STATE: "Success", attr.TOKEN_TYPE: "output"})].sum == 57
+    assert tokens[key(**{END_STATE: "Success", TOKEN_TYPE: "input"})].sum == 117
+    assert tokens[key(**{END_STATE: "Success", TOKEN_TYPE: "output"})].sum == 57
 
 
 def test_the_duration_is_each_sessions_own(recorded, spans):
     sessions = run_sessions()
-    points = recorded.points(metrics.DURATION)
+    points = recorded.points(DURATION)
     for state in ("Success", "Fail", "Indeterminate"):
         ended = [s for s in sessions if s.end_state == state]
         point = points[key(**{END_STATE: state})]
@@ -129,14 +135,12 @@ def test_the_duration_is_each_sessions_own(recorded, spans):
             inside = [s for s in spans.of_trace(session.trace_id) if s is not root]
             started = root.end_time - round(session.duration_seconds * 1e9)
             assert root.start_time <= started <= min(s.end_time for s in inside)
-    assert list(points[key(**{END_STATE: "Success"})].explicit_bounds) == list(
-        metrics.DURATION_BUCKETS
-    )
+    assert list(points[key(**{END_STATE: "Success"})].explicit_bounds) == list(DURATION_BUCKETS)
 
 
 def test_active_counts_sessions_started_and_not_ended(recorded):
     def active() -> int:
-        (point,) = recorded.points(metrics.ACTIVE).values()
+        (point,) = recorded.points(ACTIVE).values()
         return point.value
 
     first, second = agentops.start_session(), agentops.start_session()
@@ -162,18 +166,18 @@ def test_a_thousand_distinct_sessions_give_a_handful_of_series(recorded):
     collected = recorded.collect()
     series = {name: len(m.data.data_points) for name, m in collected.items()}
     assert series == {
-        metrics.DURATION: 3,
-        metrics.ACTIVE: 1,
-        metrics.TOKEN_USAGE: 6,
-        metrics.LLM_CALLS: 3,
-        metrics.TOOL_CALLS: 3,
-        metrics.ERRORS: 3,
-        metrics.COST: 3,
+        DURATION: 3,
+        ACTIVE: 1,
+        TOKEN_USAGE: 6,
+        LLM_CALLS: 3,
+        TOOL_CALLS: 3,
+        ERRORS: 3,
+        COST: 3,
     }
     points = [p for m in collected.values() for p in m.data.data_points]
     values = {value for p in points for value in p.attributes.values()}
     assert values == {*states, "input", "output"}
-    assert sum(p.count for p in recorded.points(metrics.DURATION).values()) == 1000
+    assert sum(p.count for p in recorded.points(DURATION).values()) == 1000
 
 
 def test_the_switch_turns_them_off(recorded, monkeypatch):
@@ -188,19 +192,18 @@ def test_a_session_switched_off_midway_still_leaves_active_balanced(recorded, mo
     monkeypatch.setenv("OTEL_INSTRUMENTATION_AGENTOPS_METRICS", "false")
     agentops.init(auto_start_session=False)
     session.end_session()
-    (point,) = recorded.points(metrics.ACTIVE).values()
+    (point,) = recorded.points(ACTIVE).values()
     assert point.value == 0  # its -1 went where its +1 went
-    assert recorded.points(metrics.DURATION) == {}  # nothing else once off
+    assert recorded.points(DURATION) == {}  # nothing else once off
 
 
 def test_without_a_meter_provider_nothing_is_made_or_recorded():
     # The global MeterProvider of this test process is never set: the API's proxy.
-    assert metrics.records_nothing(metrics.current_meter_provider())
     session = agentops.start_session()
-    assert metrics.instruments() is None
+    assert metric_instruments() is None
     session.end_session()
     assert not session.is_running
-    assert session.instruments is None
+    assert metric_instruments() is None  # not even at its end
 
 
 def test_a_session_is_measured_on_the_provider_in_use_when_it_started(recorded):
@@ -209,11 +212,11 @@ def test_a_session_is_measured_on_the_provider_in_use_when_it_started(recorded):
     use_meter_provider(recorded.provider)
     after = agentops.start_session()
     before.end_session()
-    (point,) = recorded.points(metrics.ACTIVE).values()
+    (point,) = recorded.points(ACTIVE).values()
     assert point.value == 1  # only the one measured, still running
     after.end_session("Fail")
-    assert [dict(k) for k in recorded.points(metrics.DURATION)] == [{END_STATE: "Fail"}]
-    (point,) = recorded.points(metrics.ACTIVE).values()
+    assert [dict(k) for k in recorded.points(DURATION)] == [{END_STATE: "Fail"}]
+    (point,) = recorded.points(ACTIVE).values()
     assert point.value == 0
 
 
@@ -262,9 +265,11 @@ def test_instrument_takes_a_meter_provider_and_uninstrument_gives_it_back(record
     instrumentor.instrument(meter_provider=other.provider)
     try:
         agentops.start_session().end_session()
-        assert other.points(metrics.DURATION)
-        assert recorded.points(metrics.DURATION) == {}
+        assert other.points(DURATION)
+        assert recorded.points(DURATION) == {}
     finally:
         instrumentor.uninstrument()
-        other.provider.shutdown()
-    assert metrics.current_meter_provider() is not other.provider
+    agentops.start_session().end_session("Fail")  # on the provider in use before
+    assert [dict(k) for k in other.points(DURATION)] == [{END_STATE: "Success"}]
+    assert [dict(k) for k in recorded.points(DURATION)] == [{END_STATE: "Fail"}]
+    other.provider.shutdown()

@@ -35,8 +35,7 @@ import pytest
 from support.network import free_ports
 from support.prometheus import by_label, prometheus_server, query, wait_for
 
-from opentelemetry_instrumentation_agentops._engine.metrics import DURATION_BUCKETS
-
+from .reader import DURATION_BUCKETS
 from .screenshot import graph_page_url, screenshot
 
 ROOT = Path(__file__).resolve().parents[2]

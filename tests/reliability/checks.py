@@ -16,11 +16,9 @@ from typing import Any
 
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
-from support.runtime import fresh_runtime
+from support.runtime import end_everything, setting
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops._engine.content import TRUNCATED
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 FULL = os.environ.get("AGENTOPS_RELIABILITY_FULL", "").strip().lower() in {"1", "true", "yes"}
 LOGGER = "opentelemetry_instrumentation_agentops"
@@ -32,6 +30,7 @@ SUBPROCESS_PEAK_KB: dict[str, int] = {}
 INT64 = range(-(2**63), 2**63)
 UINT64 = range(2**64)
 MAX_SEQUENCE = 128  # elements of one array attribute
+TRUNCATED = "...[truncated]"  # the end of every cut text (docs/operations.rst)
 
 
 def scale(ci: int, full: int) -> int:
@@ -42,7 +41,7 @@ def scale(ci: int, full: int) -> int:
 def text_limit() -> int:
     """The longest text the package may export: the content cap (captured content) or 1024
     (names, reasons, messages), whichever is larger, plus the truncation mark."""
-    return max(RUNTIME.settings.content_max_length, 1024) + len(TRUNCATED)
+    return max(setting("content_max_length"), 1024) + len(TRUNCATED)
 
 
 # -- validity of exported spans -------------------------------------------------------
@@ -171,12 +170,5 @@ def assert_released(refs: Sequence[weakref.ref]) -> None:
 
 def reset(exporter_spans: Any) -> None:
     """Between hypothesis examples: what the autouse fixture does between tests."""
-    logger = logging.getLogger(LOGGER)
-    logger.disabled = True
-    try:
-        RUNTIME.settings.strict = False
-        agentops.end_all_sessions()
-    finally:
-        logger.disabled = False
-    fresh_runtime()
+    end_everything()
     exporter_spans.clear()

@@ -15,10 +15,10 @@ from collections.abc import Callable
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.runtime import configure, end_all_sessions_quietly
 
 import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 from .checks import LEDGER, assert_valid_export, reset, scale
 from .weird import FLAGS, UnprintableError, made, values
@@ -242,7 +242,7 @@ def call_events(data: st.DataObject) -> None:
 
 
 def call_decorators(data: st.DataObject) -> None:
-    RUNTIME.settings.capture_content = data.draw(st.booleans(), label="capture_content")
+    configure(capture_content=data.draw(st.booleans(), label="capture_content"))
     agentops.start_session(name="decorated")
     kind = data.draw(
         st.sampled_from([agentops.record_action, agentops.record_tool, agentops.track_agent]),
@@ -264,7 +264,7 @@ def call_decorators(data: st.DataObject) -> None:
 
 
 def call_decorated_raising(data: st.DataObject) -> None:
-    RUNTIME.settings.capture_content = data.draw(st.booleans(), label="capture_content")
+    configure(capture_content=data.draw(st.booleans(), label="capture_content"))
     agentops.start_session(name="raising")
     error = data.draw(st.sampled_from([UnprintableError(), ValueError("\ud800"), KeyError()]))
 
@@ -278,7 +278,7 @@ def call_decorated_raising(data: st.DataObject) -> None:
 
 
 def call_track_agent_class(data: st.DataObject) -> None:
-    RUNTIME.settings.capture_content = data.draw(st.booleans(), label="capture_content")
+    configure(capture_content=data.draw(st.booleans(), label="capture_content"))
     agentops.start_session(name="agents")
 
     @agentops.track_agent(draw_name(data, "agent name"))
@@ -329,8 +329,7 @@ def test_bad_input_never_raises_and_exports_valid_spans(spans, quiet, scenario, 
     try:
         scenario(data)
     finally:
-        RUNTIME.settings.strict = False
-        agentops.end_all_sessions()
+        end_all_sessions_quietly()
     assert_valid_export(spans.all())
     assert agentops.get_active_sessions() == []
     _still_works(spans)

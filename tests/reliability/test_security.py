@@ -20,15 +20,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from support.network import otlp_collector
+from support.runtime import configure, settings_repr
 from support.span_file import last_json
 from support.spans import CONTENT_KEYS
 
 import opentelemetry_instrumentation_agentops as agentops
-from opentelemetry_instrumentation_agentops._engine.content import TRUNCATED
-from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME
 
 from .agents import run_agent
-from .checks import LEDGER, assert_valid_export, reset
+from .checks import LEDGER, TRUNCATED, assert_valid_export, reset
 from .test_bad_input import FUZZ
 
 pytestmark = pytest.mark.reliability
@@ -174,7 +173,7 @@ def test_with_default_settings_no_content_is_exported(spans, quiet, planted):
 @given(planted=secret(), visible=hidden(PLAIN_KEYS, levels=2))
 def test_with_content_captured_secret_looking_keys_are_redacted(spans, quiet, planted, visible):
     reset(spans)
-    RUNTIME.settings.capture_content = True
+    configure(capture_content=True)
     secret_marker, secret_value = planted
     visible_marker, visible_value = visible
     exercise({"visible": visible_value, "hidden": secret_value})
@@ -215,7 +214,7 @@ def test_api_key_is_in_no_span_and_no_log_in_process(spans, caplog):
     assert spans.all()
     assert API_KEY not in everything(spans)
     assert API_KEY not in caplog.text
-    assert API_KEY not in repr(RUNTIME.settings)
+    assert API_KEY not in settings_repr()
 
 
 API_KEY_AGENT = """
