@@ -282,7 +282,7 @@ if pid == 0:
     time.sleep(0.4)  # the parent's session would have had 2 more snapshots here
     names = [t.name for t in threading.enumerate()]
     own = agentops.start_session(name="child")
-    time.sleep(0.12)  # one snapshot, at 0.05 s
+    time.sleep(0.3)  # its own snapshots, at 0.05 and 0.15 s (fewer on a busy machine)
     own.end_session()
     trace.get_tracer_provider().force_flush()
     print(json.dumps({"threads_before_own_session": names}), flush=True)
@@ -300,5 +300,5 @@ def test_a_forked_child_never_snapshots_its_parents_sessions(tmp_path):
     found = read_spans(tmp_path / "spans.jsonl")
     parent_pid = next(s["pid"] for s in found if s["name"] == "session parent")
     child = [s for s in found if s["pid"] != parent_pid]
-    assert {s["name"] for s in child} == {"session child"}  # its root and its own snapshot
-    assert [s["attributes"].get(LIVE) for s in child].count(True) == 1
+    assert {s["name"] for s in child} == {"session child"}  # its root and its own snapshots
+    assert [s["attributes"].get(LIVE) for s in child].count(True) >= 1
