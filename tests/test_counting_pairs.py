@@ -202,28 +202,18 @@ def test_parallel_calls_count_once_each_whatever_order_their_spans_end_in(
 
     def body(root):
         clock = Clock()
-        framework_spans = [
-            start_call(
-                trace.get_tracer(framework),
-                convention,
-                LLM,
-                parent=root,
-                attributes=MODEL,
-                start_time=clock.next(),
-            )
-            for _ in range(count)
-        ]
-        client_spans = [
-            start_call(
-                trace.get_tracer(client),
-                GENAI,
-                LLM,
-                parent=root,
-                attributes=MODEL,
-                start_time=clock.next(),
-            )
-            for _ in range(count)
-        ]
+
+        def started(scope, convention):
+            tracer = trace.get_tracer(scope)
+            return [
+                start_call(
+                    tracer, convention, LLM, parent=root, attributes=MODEL, start_time=clock.next()
+                )
+                for _ in range(count)
+            ]
+
+        framework_spans = started(framework, convention)
+        client_spans = started(client, GENAI)
         ends = [
             *(end_later(s, convention, t) for s, t in zip(framework_spans, tokens, strict=True)),
             *(end_later(s, GENAI, t) for s, t in zip(client_spans, tokens, strict=True)),
