@@ -189,15 +189,17 @@ def end_session(
     ``end_session(session_or_status=...)``. Other keywords (``video``, ...) are
     kept on the root span as ``agentops.legacy.*`` attributes.
     """
-    end_state = legacy.pop("session_or_status", end_state)
-    target = as_session(end_state)
+    if legacy:  # AgentOps' keyword spellings
+        end_state = legacy.pop("session_or_status", end_state)
+    target = None if end_state is None else as_session(end_state)
     if target is not None:  # AgentOps 0.4: end_session(session, end_state=...)
         session, end_state = target, None
-    end_state = legacy.pop("end_state", end_state)
+    if legacy:
+        end_state = legacy.pop("end_state", end_state)
+        if legacy.get("is_auto_end") and RUNTIME.settings.skip_auto_end_session:
+            return None
     if end_state is None:
         end_state = EndState.SUCCESS
-    if legacy.get("is_auto_end") and RUNTIME.settings.skip_auto_end_session:
-        return None
     if session is not None and as_session(session) is None:
         report(
             InvalidArgumentError,

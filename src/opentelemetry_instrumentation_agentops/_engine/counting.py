@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from . import attributes as attr
@@ -157,7 +158,7 @@ class Counts(NamedTuple):
     cost: float | None = None
 
     def as_attributes(self) -> dict[str, Any]:
-        return _as_attributes(self)
+        return dict(_NOTHING_COUNTED) if self is NO_COUNTS else _as_attributes(self)
 
 
 NO_COUNTS = Counts()
@@ -175,6 +176,9 @@ def _as_attributes(counts: Any) -> dict[str, Any]:
     if counts.cost is not None:
         attributes[attr.SESSION_COST] = counts.cost
     return attributes
+
+
+_NOTHING_COUNTED = MappingProxyType(_as_attributes(NO_COUNTS))  # copied: a session's end
 
 
 def span_usage(found: dict[str, Any]) -> tuple[Any, Any, Any]:

@@ -46,16 +46,27 @@ def _label(session: SessionLike) -> str:
 
 
 def session_ended(session: SessionLike) -> None:
-    """Everything said when a session ends: its summary line, then what it may have missed."""
-    log_session(session)
-    warn_if_not_exported(session)
-    hint_if_no_llm_call(session)
+    """Everything said when a session ends: its summary line, then what it may have missed.
+
+    Each is entered only when it may say something: most sessions say nothing more (81 to
+    59 bytecodes a session, session-same).
+    """
+    if RUNTIME.settings.log_summary and logger.isEnabledFor(logging.INFO):
+        _log_summary(session)
+    warned = RUNTIME.warned
+    if NOT_EXPORTED not in warned and not session.span.get_span_context().is_valid:
+        _warn_not_exported(session)
+    if NO_LLM_CALL not in warned and not session.counts.llm_calls:
+        llm_calls = RUNTIME.llm_calls
+        # Look again only once more modules are loaded: a session without calls, one after
+        # another, paid 146 bytecodes a session for the same answer.
+        if llm_calls.wanted and len(sys.modules) != llm_calls.hint_modules:
+            llm_calls.hint_modules = len(sys.modules)
+            _hint_no_llm_call(session)
 
 
-def log_session(session: SessionLike) -> None:
+def _log_summary(session: SessionLike) -> None:
     """The summary line of an ended session."""
-    if not RUNTIME.settings.log_summary or not logger.isEnabledFor(logging.INFO):
-        return
     analytics = session.get_analytics()
     totals = session.counts
     logger.info(
@@ -75,16 +86,14 @@ def log_session(session: SessionLike) -> None:
     )
 
 
-def warn_if_not_exported(session: SessionLike) -> None:
+def _warn_not_exported(session: SessionLike) -> None:
     """The once-per-process warning when nothing is exported.
 
-    Told by the session's own root span, not by the provider in use when it ends: a
-    root made by the API's no-op tracer (no provider configured when the session
-    started) has no valid span context and is never exported, whatever is configured
+    Told by the session's own root span (its span context is not valid), not by the
+    provider in use when it ends: a root made by the API's no-op tracer (no provider
+    configured when the session started) is never exported, whatever is configured
     later; one made through a proxy that leads to an SDK provider is.
     """
-    if NOT_EXPORTED in RUNTIME.warned or session.span.get_span_context().is_valid:
-        return
     if RUNTIME.settings.disabled or env_flag("OTEL_SDK_DISABLED"):
         return
     RUNTIME.warned.add(NOT_EXPORTED)
@@ -98,17 +107,8 @@ def warn_if_not_exported(session: SessionLike) -> None:
     )
 
 
-def hint_if_no_llm_call(session: SessionLike) -> None:
+def _hint_no_llm_call(session: SessionLike) -> None:
     """One hint per process when LLM calls may have gone unrecorded."""
-    llm_calls = RUNTIME.llm_calls
-    if session.counts.llm_calls or NO_LLM_CALL in RUNTIME.warned or not llm_calls.wanted:
-        return
-    # Look again only once more modules are loaded: a session without calls, one after another,
-    # paid 146 bytecodes a session for the same answer (session-same 431k to 406k instructions).
-    loaded = len(sys.modules)
-    if loaded == llm_calls.hint_modules:
-        return
-    llm_calls.hint_modules = loaded
     for library, (module, extra) in LIBRARIES.items():
         # is_instrumented() is cheap: its instrumentor classes are loaded once each.
         if module not in sys.modules or is_instrumented(library):

@@ -33,7 +33,8 @@ from .counting import ERROR, NO_COUNTS, Counts, Totals
 from .event_spans import record_event
 from .propagation import MAX_SESSION_ID, continuation, is_valid_id, uuid_text
 from .redaction import is_secret_key
-from .tracer import mark_error, record_exception, start_root_span
+from .remembering import forgetting_ended, remembering
+from .tracer import mark_error, new_trace_id, record_exception, start_root_span
 from .types import (
     EndState,
     InvalidArgumentError,
@@ -53,7 +54,6 @@ class Session(recognition.Recognisable):
     __slots__ = (
         "__weakref__",
         "_end_ns",
-        "_previous_context",
         "_start_ns",
         "_totals",
         "context",
@@ -62,6 +62,7 @@ class Session(recognition.Recognisable):
         "ended",
         "instruments",
         "name",
+        "previous_context",
         "session_id",
         "span",
         "tags",
@@ -93,7 +94,7 @@ class Session(recognition.Recognisable):
         self.context = context.set_value(
             SESSION_KEY, self, trace.set_span_in_context(span, previous_context)
         )
-        self._previous_context = previous_context
+        self.previous_context = previous_context
         # The root's own start time (an int the span holds anyway), else now: a session held
         # 36 bytes more and called time_ns() once more with its own.
         self._start_ns: int = getattr(span, "start_time", None) or time.time_ns()
@@ -182,7 +183,7 @@ class Session(recognition.Recognisable):
             yield self
         finally:
             if context.get_value(SESSION_KEY) is self:
-                context.attach(_remembering(self, previous) if self.ended else previous)
+                context.attach(remembering(self, previous) if self.ended else previous)
 
     def __enter__(self) -> Session:
         return self
@@ -242,7 +243,8 @@ class Session(recognition.Recognisable):
             self.totals.count(ERROR, exception=exception)
         self._write_end(state, reason, exception, legacy)
         self._leave()
-        metrics.session_ended(self)
+        if self.instruments is not None:  # measured where it started
+            metrics.session_ended(self)
         reports.session_ended(self)
         for hook in RUNTIME.end_hooks:  # layers above (the agentops redirect)
             try:
@@ -289,7 +291,7 @@ class Session(recognition.Recognisable):
         never on another one.
         """
         if context.get_value(SESSION_KEY) is self:
-            context.attach(_remembering(self, self._previous_context))
+            context.attach(remembering(self, self.previous_context))
 
     def _retag(self, tags: list[str]) -> None:
         if self.ended:
@@ -297,29 +299,6 @@ class Session(recognition.Recognisable):
             return
         self.tags = tags[:MAX_TAGS]
         self.span.set_attribute(attr.SESSION_TAGS, self.tags)
-
-
-def _live(ctx: Context) -> Context:
-    """``ctx``, or the nearest earlier context whose session still runs."""
-    session: Any = ctx.get(SESSION_KEY)
-    while session is not None and session.ended:
-        ctx = session._previous_context
-        session = ctx.get(SESSION_KEY)
-    return ctx
-
-
-def _remembering(ended: Session, ctx: Context) -> Context:
-    """What a context returns to once ``ended`` ended in it: ``ctx`` (or the nearest
-    earlier context whose session runs), holding ``ended`` when no session runs there."""
-    ctx = _live(ctx)
-    return ctx if ctx.get(SESSION_KEY) is not None else context.set_value(SESSION_KEY, ended, ctx)
-
-
-def _forgetting_ended(ctx: Context) -> Context:
-    """``ctx`` without the ended session it remembers: a session started there restores
-    this, and must not keep every earlier session of the context alive in a chain."""
-    held: Any = ctx.get(SESSION_KEY)
-    return ctx if held is None or not held.ended else context.set_value(SESSION_KEY, None, ctx)
 
 
 def start(
@@ -348,12 +327,15 @@ def start(
     trace_id, parent = (
         (0, None) if inherited_session_id is None else continuation(inherited_session_id)
     )
+    if given_id is None:  # its trace's id, chosen before the root starts where the SDK allows
+        trace_id = trace_id or new_trace_id()
+        given_id = uuid_text(trace_id) if trace_id else None
     previous = context.get_current()
     current = trace.get_current_span(previous).get_span_context()
     links = [Link(current)] if current.is_valid else None
     start_attributes: dict[str, Any] = {} if attributes is None else user_attributes(attributes)
     user = recognition.describe_root(start_attributes, user_id)
-    if given_id is not None:  # known before the span exists: samplers see it
+    if given_id is not None:  # known before the root exists: samplers see it
         start_attributes[attr.SESSION_ID] = start_attributes[attr.CONVERSATION_ID] = given_id
     if tag_list:
         start_attributes[attr.SESSION_TAGS] = tag_list
@@ -363,10 +345,10 @@ def start(
     span = start_root_span(span_name, start_attributes, links, trace_id, parent)
     # A provider that makes no ids (the API's no-op) still gives each session its own.
     trace_id = span.get_span_context().trace_id or trace_id or random.getrandbits(128) or 1
-    if given_id is None:  # the session's id is its trace's, known once the span has one
+    if given_id is None:  # a tracer that takes no chosen id: its trace's, known only now
         given_id = uuid_text(trace_id)
         ids.stamp(span, given_id)
-    session = cls(span, trace_id, given_id, tag_list, name, _forgetting_ended(previous), user)
+    session = cls(span, trace_id, given_id, tag_list, name, forgetting_ended(previous), user)
     if RUNTIME.settings.propagate_session:  # its id goes along to the services it calls
         # user.id: what start_session(user_id=...) or attributes={"user.id": ...} put on the root.
         session.context = baggage.with_session(session.context, given_id, user)

