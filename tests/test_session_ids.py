@@ -5,9 +5,14 @@ later; a framework's own value is kept under ``agentops.framework.*``. Read from
 
 from __future__ import annotations
 
+import uuid
+
 from opentelemetry import trace
-from opentelemetry.sdk.trace import Span
-from support.runtime import Tracer
+from opentelemetry.sdk.trace import Span, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Sampler
+from support.runtime import Tracer, configure
 
 import opentelemetry_instrumentation_agentops as agentops
 
@@ -89,3 +94,39 @@ def test_the_sdk_span_class_writes_attributes_only_through_span_s_two_public_met
             f"{type(span).__qualname__}.{name} now comes from {owners[0].__qualname__}, not "
             "opentelemetry.sdk.trace.Span: the session's id is kept at a span's start only"
         )
+
+
+class RecordingSampler(Sampler):
+    """Keeps every span, and what each looked like when the SDK asked about it."""
+
+    def __init__(self) -> None:
+        self.asked: dict[str, dict] = {}
+
+    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, *_):
+        self.asked[name] = {"trace_id": trace_id, **(attributes or {})}
+        return ALWAYS_ON.should_sample(parent_context, trace_id, name, kind, attributes)
+
+    def get_description(self) -> str:
+        return "RecordingSampler"
+
+
+def test_a_session_s_root_starts_with_both_ids_so_samplers_see_them():
+    """A generated session id is its trace's: the SDK's own id generator picks it before the
+    root starts, so samplers (and processors' ``on_start``) see both ids, as for a given id."""
+    sampler = RecordingSampler()
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=sampler)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    configure(tracer_provider=provider)
+    generated = agentops.start_session(name="generated")
+    generated.end_session()
+    given = agentops.start_session(name="given", session_id="chat-42")
+    given.end_session()
+    at_start = sampler.asked["session generated"]
+    assert at_start["session.id"] == at_start["gen_ai.conversation.id"] == generated.session_id
+    assert at_start["trace_id"] == generated.trace_id
+    assert generated.session_id == str(uuid.UUID(int=generated.trace_id))
+    assert sampler.asked["session given"]["session.id"] == "chat-42"
+    (root,) = [s for s in exporter.get_finished_spans() if s.name == "session generated"]
+    assert root.context.trace_id == generated.trace_id
+    assert root.attributes["session.id"] == generated.session_id

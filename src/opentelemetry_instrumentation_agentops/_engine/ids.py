@@ -50,7 +50,9 @@ _SDK_SET_ATTRIBUTE = Span.set_attribute
 def stamp(span: Any, session_id: str) -> None:
     """Write the session's ids on ``span`` of its trace at its start; the span's own values,
     if any, are kept under the framework's names."""
-    if not isinstance(span, Span):  # a no-op provider's span, or another SDK's: as given
+    # isinstance() of the SDK's abstract span class enters a Python frame (abc); its class's
+    # method resolution order is a tuple scan: 0.14 to 0.06 us a span.
+    if Span not in type(span).__mro__:  # a no-op provider's span, or another SDK's: as given
         span.set_attributes({attr.SESSION_ID: session_id, attr.CONVERSATION_ID: session_id})
         return
     attributes: Any = span.attributes
