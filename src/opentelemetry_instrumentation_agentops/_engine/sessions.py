@@ -331,8 +331,7 @@ def start(
         trace_id = trace_id or new_trace_id()
         given_id = uuid_text(trace_id) if trace_id else None
     previous = context.get_current()
-    current = trace.get_current_span(previous).get_span_context()
-    links = [Link(current)] if current.is_valid else None
+    links = _link_to_current(previous)
     start_attributes: dict[str, Any] = {} if attributes is None else user_attributes(attributes)
     user = recognition.describe_root(start_attributes, user_id)
     if given_id is not None:  # known before the root exists: samplers see it
@@ -361,6 +360,15 @@ def start(
     metrics.session_started(session)
     snapshots.watch(session)
     return session
+
+
+def _link_to_current(ctx: Context) -> list[Link] | None:
+    """A link to the span current where the session starts, if any (most start with none)."""
+    current = trace.get_current_span(ctx)
+    if current is trace.INVALID_SPAN:
+        return None
+    span_context = current.get_span_context()
+    return [Link(span_context)] if span_context.is_valid else None
 
 
 def _valid_session_id(value: Any) -> str | None:
