@@ -64,17 +64,25 @@ def unexported_count(stderr: str) -> int:
     return int(lines[0].split(" of ")[0].split()[-1]) if lines else 0
 
 
-@pytest.mark.parametrize("sessions", [20_000])
-def test_every_session_open_at_normal_exit_is_exported(tmp_path, sessions):
-    with otlp_collector(delay=SLOW) as (endpoint, received):
+def open_at_exit(tmp_path, how: str, sessions: int, delay: float, timeout: int, **queue: str):
+    """Run OPEN_AT_EXIT with ``sessions`` open as it stops ``how``; its result and what the
+    collector (answering after ``delay``) received."""
+    with otlp_collector(delay=delay) as (endpoint, received):
         result = run_script(
             tmp_path,
             OPEN_AT_EXIT,
-            timeout=600,
+            timeout=timeout,
             ENDPOINT=endpoint,
             SESSIONS=str(sessions),
-            HOW="exit",
+            HOW=how,
+            **queue,
         )
+    return result, received
+
+
+@pytest.mark.parametrize("sessions", [20_000])
+def test_every_session_open_at_normal_exit_is_exported(tmp_path, sessions):
+    result, received = open_at_exit(tmp_path, "exit", sessions, SLOW, 600)
     assert result.returncode == 0, result.stderr[-2000:]
     roots = open_roots(received)
     assert len(roots) == sessions
@@ -85,17 +93,15 @@ def test_every_session_open_at_normal_exit_is_exported(tmp_path, sessions):
 
 
 def test_the_chunks_follow_the_queue_the_sdk_is_configured_with(tmp_path):
-    with otlp_collector(delay=SLOW) as (endpoint, received):
-        result = run_script(
-            tmp_path,
-            OPEN_AT_EXIT,
-            timeout=300,
-            ENDPOINT=endpoint,
-            SESSIONS="2000",
-            HOW="exit",
-            OTEL_BSP_MAX_QUEUE_SIZE="200",
-            OTEL_BSP_MAX_EXPORT_BATCH_SIZE="100",
-        )
+    result, received = open_at_exit(
+        tmp_path,
+        "exit",
+        2000,
+        SLOW,
+        300,
+        OTEL_BSP_MAX_QUEUE_SIZE="200",
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE="100",
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(open_roots(received)) == 2000
     assert QUEUE_FULL not in result.stderr
@@ -103,17 +109,15 @@ def test_the_chunks_follow_the_queue_the_sdk_is_configured_with(tmp_path):
 
 def test_an_uncaught_exception_ends_and_exports_every_session_fail(tmp_path):
     # A small queue: ending a session Fail records the exception, slower than ending it.
-    with otlp_collector(delay=2 * SLOW) as (endpoint, received):
-        result = run_script(
-            tmp_path,
-            OPEN_AT_EXIT,
-            timeout=300,
-            ENDPOINT=endpoint,
-            SESSIONS="2000",
-            HOW="exception",
-            OTEL_BSP_MAX_QUEUE_SIZE="100",
-            OTEL_BSP_MAX_EXPORT_BATCH_SIZE="50",
-        )
+    result, received = open_at_exit(
+        tmp_path,
+        "exception",
+        2000,
+        2 * SLOW,
+        300,
+        OTEL_BSP_MAX_QUEUE_SIZE="100",
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE="50",
+    )
     assert result.returncode == 1
     assert "RuntimeError: boom" in result.stderr
     roots = open_roots(received)
