@@ -19,7 +19,8 @@ import pytest
 from opentelemetry import context
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LoggerProvider
-from support.logs import ORDERS, PROCESSING, Exported, LogPipeline, log_pipeline
+from support.concurrent_users import serve_concurrently
+from support.logs import ORDERS, PROCESSING, Exported, log_pipeline
 
 import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops import AgentOpsInstrumentor
@@ -52,41 +53,12 @@ def in_no_context(function, *args) -> None:
     thread.join()
 
 
-def serve_concurrently(pipeline: LogPipeline) -> dict[int, str]:
-    """USERS sessions in threads, all running at once, each logging inside and outside
-    an agent; returns each user's session id."""
-    log = pipeline.logger
-    all_running = threading.Barrier(USERS)
-    session_ids: dict[int, str] = {}
-
-    def serve(user: int) -> None:
-        @agentops.track_agent(f"helper {user}")
-        def helper() -> None:
-            log.info("user %d: helper", user)
-
-        with agentops.start_session(name=f"user {user}") as session:
-            session_ids[user] = session.session_id
-            all_running.wait(10)
-            log.info("user %d: start", user)
-            helper()
-            all_running.wait(10)
-            log.warning("user %d: end", user)
-        log.info("user %d: after", user)
-
-    threads = [threading.Thread(target=serve, args=(n,)) for n in range(USERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return session_ids
-
-
 @pytest.mark.parametrize("processing", PROCESSING)
 @pytest.mark.parametrize("order", ORDERS)
 def test_concurrent_sessions_each_stamp_their_own_records(order, processing):
     with log_pipeline(order, processing) as pipeline:
         pipeline.logger.info("before any session")
-        session_ids = serve_concurrently(pipeline)
+        session_ids = serve_concurrently(pipeline.logger, USERS)
         exported = by_body(pipeline.exported())
 
     assert len(set(session_ids.values())) == USERS

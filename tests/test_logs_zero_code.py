@@ -24,38 +24,13 @@ CODE_FILE = "code.file.path"  # the SDK's handler always adds it; the contrib on
 
 DESK = """
 import logging
-import threading
 
-import opentelemetry_instrumentation_agentops as agentops
+from support.concurrent_users import serve_concurrently
 
-USERS = 3
 log = logging.getLogger("desk")
 log.setLevel(logging.INFO)
-all_running = threading.Barrier(USERS)
-session_ids = {}
-
-
-def serve(user):
-    @agentops.track_agent(f"helper {user}")
-    def helper():
-        log.info("user %d: helper", user)
-
-    with agentops.start_session(name=f"user {user}") as session:
-        session_ids[user] = session.session_id
-        all_running.wait(10)
-        log.info("user %d: start", user)
-        helper()
-        all_running.wait(10)
-    log.info("user %d: after", user)
-
-
 log.info("before any session")
-threads = [threading.Thread(target=serve, args=(n,)) for n in range(USERS)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join(30)
-print(json.dumps(session_ids))
+print(json.dumps(serve_concurrently(log, 3)))
 """
 
 
