@@ -16,7 +16,8 @@ looks again when that interval is over, before any session started since comes d
 
 The same comparison bounds ``fresh``: once it holds more than ``limit`` references, the start
 compacts it, keeping the running sessions', and the next compaction waits until twice as many
-as it kept, plus ``SLACK``, are there (amortized O(1) a start).
+as it kept, plus ``SLACK``, are there: one that looks at 2k + SLACK references comes after at
+least k + SLACK starts (amortized O(1) a start).
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from itertools import compress, repeat, starmap
-from operator import is_not
 from typing import Any
 
 from .settings import logger
@@ -47,7 +46,6 @@ Hooks = tuple[
     Callable[[Any, float], "float | None"],
     Callable[[Any], None],
 ]
-_deref = weakref.ref.__call__
 
 
 class Entry(weakref.ref[Any]):
@@ -107,17 +105,15 @@ class Schedule:
             self.limit = self.bound
 
     def _compact(self) -> None:
-        """Keep only the running sessions' references, in order (the lock is held).
-
-        The oldest ``n`` are taken off the front and the kept ones put back there, so starts
-        appending meanwhile lose nothing. Gone sessions are sifted out in C (``compress`` of
-        the dereferenced): a Python loop over each cost ~10 bytecodes a start; only the ones
-        still alive (held after they ended, or running) are looked at one by one.
-        """
-        fresh = self.fresh
-        taken = list(starmap(fresh.popleft, repeat((), len(fresh))))
-        alive = compress(taken, map(is_not, map(_deref, taken), repeat(None)))
-        kept = [ref for ref in alive if (s := ref()) is not None and not s.ended]
+        """Keep only the running sessions' references, in order (the lock is held): the oldest
+        ``n`` are taken off the front and the kept ones put back there, so starts appending
+        meanwhile lose nothing and stay behind them."""
+        fresh, kept = self.fresh, []
+        popleft = fresh.popleft
+        for _ in range(len(fresh)):
+            ref = popleft()
+            if (session := ref()) is not None and not session.ended:
+                kept.append(ref)
         fresh.extendleft(reversed(kept))
         self.bound = 2 * len(kept) + SLACK
 
