@@ -247,19 +247,25 @@ def setup(shared: TracerProvider, clean: TracerProvider) -> list[Comparison]:
             RUNTIME.settings.tracer_provider = stuck
             RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL  # the default, as timed
             if held:
-                hold.stick(lambda: holders.append(start_holder()))
+                try:
+                    hold.stick(lambda: holders.append(start_holder()))
+                finally:
+                    RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL
             else:
                 release_live_thread()
 
         return prepare
 
     def start_holder() -> Any:
-        # A session whose first snapshot is due at once, started outside the timed context.
+        # A session whose first snapshot is due at once, started outside the timed context. The
+        # schedule's thread reads the interval when it looks at a fresh session: it stays short
+        # until the thread holds that snapshot (prepare() restores it then), and the thread,
+        # which may sleep until an earlier session's due time, is woken to look now.
         RUNTIME.settings.live_interval = 0.001
-        try:
-            return contextvars.copy_context().run(agentops.start_session, name="holder")
-        finally:
-            RUNTIME.settings.live_interval = DEFAULT_LIVE_INTERVAL
+        holder = contextvars.copy_context().run(agentops.start_session, name="holder")
+        with RUNTIME.snapshots.condition:
+            RUNTIME.snapshots.condition.notify()
+        return holder
 
     def release_live_thread() -> None:
         hold.release_and_wait()

@@ -237,11 +237,11 @@ def _live_rows(scale: dict[str, Any]) -> list[str]:
     return [
         f"| {live['count']:,} open sessions with live snapshots (every 0.1 s), against the same "
         f"with them off, RSS ratio, median of {pairs} pairs of processes (min-max); the live "
-        "scheduler's heap (`sys.getsizeof` of its entries) once each had "
+        "scheduler (`sys.getsizeof` of its fresh references and heap entries) once each had "
         f"{live['snapshots'] // live['count']} snapshots "
         f"| **{ratio['ratio']:.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f})**: "
         f"{live['delta'] / MIB:.1f} / {off['delta'] / MIB:.1f} MiB, {live['threads']} thread; "
-        f"heap {per_session:.0f} B per running session, {after} B once all ended "
+        f"schedule {per_session:.0f} B per running session, {after} B once all ended "
         f"| ≤ {LIVE_ENTRY_GOAL} B per session, ≤ {LIVE_AFTER_GOAL} B once ended "
         f"| {'yes' if met else '**no**'} |"
     ]

@@ -20,9 +20,10 @@ that prints one JSON document, so one measurement's heap never pollutes the next
   nothing per event;
 - ``live``: RSS of ``count`` sessions open with live snapshots every 0.1 s, as ``sessions``;
   then, once each had two snapshots, and once they all ended and their entries came due, the
-  bytes the live scheduler's heap holds for them (``sys.getsizeof`` of the heap and of each
-  entry with what only it holds); ``live-off``: the same sessions with live snapshots off, the
-  baseline of the RSS ratio (issue #19: these bytes were a bound in ``tests/test_live.py``);
+  bytes the live scheduler holds for them (``sys.getsizeof`` of its fresh sessions' deque and
+  weak references, of its heap and of each entry with what only it holds); ``live-off``: the
+  same sessions with live snapshots off, the baseline of the RSS ratio (issue #19: these bytes
+  were a bound in ``tests/test_live.py``);
 - ``live-sequential``: ``count`` sessions one after another (start, one event, end) with live
   snapshots at their default interval, so none comes due: RSS of the process at 1,000, 10,000
   and 100,000 sessions, and the entries of ended sessions still in the snapshot schedule;
@@ -182,7 +183,7 @@ def live_sessions(count: int, live: bool) -> dict[str, Any]:
     agentops.init(auto_start_session=False)
     RUNTIME.settings.live_interval = LIVE_INTERVAL if live else 0.0
     agentops.start_session().end_session()  # warm-up: imports, tracer, processor
-    _wait_for(lambda: not RUNTIME.snapshots.heap, "the warm-up's entry")
+    _wait_for(lambda: not RUNTIME.snapshots.watched(), "the warm-up's entry")
     held = {"started": _held_by_scheduler(RUNTIME.snapshots)}
 
     def two_snapshots_each() -> None:
@@ -198,7 +199,7 @@ def live_sessions(count: int, live: bool) -> dict[str, Any]:
         two_snapshots_each,
     )
     # Every entry is dropped when it comes due next (at most 4 intervals away).
-    _wait_for(lambda: not RUNTIME.snapshots.heap, "an empty heap")
+    _wait_for(lambda: not RUNTIME.snapshots.watched(), "an empty schedule")
     running = max(held["opened"], held.get("running", 0)) - held["started"]
     threads = sum(t.name == THREAD_NAME for t in threading.enumerate())
     return {
@@ -237,8 +238,8 @@ def live_sequential(count: int, live: bool) -> dict[str, Any]:
         session.end_session()
         if n in checkpoints:
             rss[n] = settled_rss()
-            with RUNTIME.snapshots.condition:
-                queued[n] = sum(1 for e in RUNTIME.snapshots.heap if (s := e()) is None or s.ended)
+            watched = RUNTIME.snapshots.watched()
+            queued[n] = sum(1 for s in watched if s is None or s.ended)
     return {
         "count": count,
         "live": live,
@@ -252,11 +253,18 @@ def live_sequential(count: int, live: bool) -> dict[str, Any]:
 
 
 def _held_by_scheduler(snapshots: Any) -> int:
-    """Bytes of the scheduler's heap: the list and each entry with what only it holds."""
+    """Bytes of the scheduler: its fresh sessions' deque and weak references (before their
+    first snapshot), its heap (after it), each entry with what only it holds."""
     with snapshots.condition:
-        heap = list(snapshots.heap)
-    return sys.getsizeof(snapshots.heap) + sum(
-        sys.getsizeof(entry) + sys.getsizeof(entry.due) + sys.getsizeof(entry.gap) for entry in heap
+        fresh, heap = list(snapshots.fresh), list(snapshots.heap)
+    return (
+        sys.getsizeof(snapshots.fresh)
+        + sum(sys.getsizeof(ref) for ref in fresh)
+        + sys.getsizeof(snapshots.heap)
+        + sum(
+            sys.getsizeof(entry) + sys.getsizeof(entry.due) + sys.getsizeof(entry.gap)
+            for entry in heap
+        )
     )
 
 

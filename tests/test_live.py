@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
+import gc
 import threading
 import time
+import weakref
 from collections import Counter
 
 import pytest
@@ -13,6 +16,7 @@ from support.runtime import (
     SCHEDULE_SLACK,
     configure,
     fresh_runtime,
+    live_thread_idle,
     scheduled_sessions,
     setting,
 )
@@ -145,12 +149,17 @@ def test_the_default_is_ten_seconds(monkeypatch):
     assert setting("live_interval") == 10.0
 
 
-def test_a_dropped_root_costs_nothing(interval):
+def test_a_dropped_root_gets_no_snapshot_and_leaves_the_schedule(interval):
+    """Whether the root is recorded is the schedule thread's question, not the start's: the
+    session's reference is dropped there, while the session still runs."""
     provider = TracerProvider(sampler=agentops.SessionSampler(0.0))
     configure(tracer_provider=provider)
-    before = len(scheduled_sessions())
-    agentops.start_session(session_id="dropped")
-    assert len(scheduled_sessions()) == before
+    session = agentops.start_session(session_id="dropped")
+    wait_for(lambda: session not in scheduled_sessions(), what="the schedule to drop it")
+    assert not session.ended
+    time.sleep(interval * 2)  # past its due time: it is not back
+    assert session not in scheduled_sessions()
+    session.end_session()
 
 
 class _BlockingExporter(SpanExporter):
@@ -236,6 +245,98 @@ def test_running_sessions_keep_their_snapshots_while_ended_ones_leave(spans, int
         session.end_session()
     short_traces = {s.context.trace_id for s in spans.roots() if s.name.startswith("session short")}
     assert not short_traces & {s.context.trace_id for s in snapshots(spans)}
+
+
+def _since_start(snapshot, root) -> float:
+    return (snapshot.start_time - root.start_time) / 1e9
+
+
+def test_sessions_started_from_many_threads_get_one_first_snapshot_each(spans, interval):
+    """Starts append to the fresh sessions while the thread takes them off: every session
+    still running at its due time gets its first snapshot, once; those that ended get none."""
+    long: list = []
+
+    def starts(worker: int) -> None:
+        for n in range(60):
+            long.append(agentops.start_session(name=f"long {worker}-{n}"))
+            agentops.start_session(name=f"short {worker}-{n}").end_session()
+            time.sleep(0.002)  # the starts span several due times: the thread fires meanwhile
+
+    workers = [threading.Thread(target=starts, args=(w,)) for w in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    wanted = {s.trace_id for s in long}
+    wait_for(
+        lambda: {s.context.trace_id for s in snapshots(spans)} >= wanted,
+        timeout=30,
+        what="a snapshot of every long session",
+    )
+    for session in long:
+        session.end_session()
+    roots = {r.context.trace_id: r for r in spans.roots()}
+    for session in long:
+        root = roots[session.trace_id]
+        taken = [_since_start(s, root) for s in snapshots(spans, session)]
+        # The first at one interval, the second at three: two before three intervals would be
+        # two first snapshots (none is ever early).
+        assert sum(1 for t in taken if t < 3 * interval * 0.99) == 1, taken
+        assert min(taken) >= interval * 0.99
+    short_traces = {r.context.trace_id for r in spans.roots() if r.name.startswith("session short")}
+    assert len(short_traces) == 4 * 60
+    assert not short_traces & {s.context.trace_id for s in snapshots(spans)}
+
+
+def test_a_session_started_after_the_thread_went_idle_gets_its_snapshot(spans, interval):
+    """With nothing to wait for, the thread waits for a start to wake it."""
+    agentops.start_session(name="first").end_session()
+    wait_for(live_thread_idle, what="the thread to go idle")
+    time.sleep(interval * 3)  # a long idle: nothing wakes the thread but a start
+    late = agentops.start_session(name="late")
+    wait_for(lambda: snapshots(spans, late), what="the late session's snapshot")
+    late.end_session()
+    (root,) = [r for r in spans.roots() if r.context.trace_id == late.trace_id]
+    assert _since_start(snapshots(spans, late)[0], root) >= interval * 0.99
+
+
+def test_a_start_wakes_the_thread_sleeping_until_a_far_snapshot(spans, monkeypatch):
+    """The idle thread sleeps until a long session's next snapshot, 1.6 s away: the start of
+    a new session wakes it, and its first snapshot comes well before that one."""
+    live_interval(monkeypatch, "0.05")  # snapshots at 0.05, 0.15, 0.35, 0.75, 1.55, 3.15 s
+    early = agentops.start_session(name="early")
+    wait_for(lambda: len(snapshots(spans, early)) >= 5, what="five snapshots")
+    wait_for(live_thread_idle, what="the thread to go idle")
+    late = agentops.start_session(name="late")  # due 0.05 s later
+    wait_for(lambda: snapshots(spans, late), what="the late session's snapshot")
+    wait_for(lambda: len(snapshots(spans, early)) >= 6, what="the sixth snapshot")
+    late.end_session()
+    early.end_session()
+    fifth, sixth = (s.start_time for s in snapshots(spans, early)[4:6])
+    # Unwoken, the thread would have made it with the sixth, in the same wake.
+    assert snapshots(spans, late)[0].start_time < (fifth + sixth) / 2
+
+
+def test_the_schedule_keeps_no_ended_session(spans, monkeypatch):
+    """The schedule holds weak references only, and drops those of sessions that ended (still
+    held by the application) once enough sessions started after them."""
+    live_interval(monkeypatch, "10")  # the default: nothing comes due during the test
+    gone = contextvars.copy_context().run(agentops.start_session, name="gone")  # not current
+    gone_ref = weakref.ref(gone)
+    gone.end_session()
+    del gone
+    gc.collect()
+    assert gone_ref() is None
+    held = [agentops.start_session(name=f"held {n}") for n in range(10)]
+    for session in held:
+        session.end_session()
+    assert any(s in held for s in scheduled_sessions())  # not dropped yet
+    running = agentops.start_session(name="running")
+    for n in range(2 * 2 + SCHEDULE_SLACK + 1):
+        agentops.start_session(name=f"short {n}").end_session()
+    assert not any(s in held for s in scheduled_sessions())
+    assert running in scheduled_sessions()
+    running.end_session()
 
 
 def _assert_one_entry_at_most_per_session(sessions: list) -> None:

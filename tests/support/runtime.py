@@ -29,7 +29,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import opentelemetry_instrumentation_agentops as agentops
 from opentelemetry_instrumentation_agentops._engine import metrics, sessions
 from opentelemetry_instrumentation_agentops._runtime.owner import RUNTIME, Runtime
-from opentelemetry_instrumentation_agentops._runtime.schedule import SLACK
+from opentelemetry_instrumentation_agentops._runtime.schedule import IDLE, SLACK
 from opentelemetry_instrumentation_agentops._runtime.settings import LOGGER_NAME
 
 # Entries of ended sessions the snapshot schedule may keep beyond twice the running ones.
@@ -170,14 +170,20 @@ def metric_instruments() -> Any:
 
 
 def scheduled_sessions() -> list[Any]:
-    """The snapshot schedule's entries, each as its session (None once it is gone).
+    """The snapshot schedule's entries, each as its session (None once it is gone): the
+    fresh sessions' references (before their first snapshot), then the heap's entries.
 
     What a live session costs between its snapshots is an entry there, not a span: the
     tests of its bounds read it (the bytes are ``benchmarks/scale.py live``'s).
     """
-    with RUNTIME.snapshots.condition:
-        entries = list(RUNTIME.snapshots.heap)
-    return [entry() for entry in entries]
+    return RUNTIME.snapshots.watched()
+
+
+def live_thread_idle() -> bool:
+    """Whether the snapshot thread waits for the next session start to wake it (it does
+    after a whole interval with no session waiting for a first snapshot): a test of that
+    wake-up starts its session once this is true; no public call shows it."""
+    return RUNTIME.snapshots.thread is not None and RUNTIME.snapshots.limit == IDLE
 
 
 def is_the_runtime(item: object) -> bool:
@@ -189,7 +195,8 @@ def is_the_runtime(item: object) -> bool:
 def hand_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
     """The wall clock of sessions and of the SDK's spans, stopped: the returned function moves
     it on by that many seconds. A session starts at its root span's start time and ends on
-    its own clock, so durations are exact."""
+    its own clock, so durations are exact. A first live snapshot is due on the session's
+    clock too: while the hand stays still, none comes due."""
     now = {"ns": 1_700_000_000 * 10**9}
     monkeypatch.setattr(sessions, "time", SimpleNamespace(time_ns=lambda: now["ns"]))
     monkeypatch.setattr(sdk_trace, "time_ns", lambda: now["ns"])

@@ -28,19 +28,31 @@ _NOT_SNAPSHOT = frozenset({attr.SESSION_END_STATE, attr.SESSION_END_STATE_REASON
 def watch(session: SessionLike) -> None:
     """Schedule ``session``'s snapshots (called once by every session start).
 
-    Does nothing when live sessions are off or the root is not recorded (a
-    no-op provider, or a sampler that dropped it).
+    One check when live sessions are off; else a weak reference appended to the schedule's
+    fresh sessions, and nothing more: whether the root is recorded, and when the first
+    snapshot is due, the schedule's thread asks later (``_until_first``).
     """
-    interval = RUNTIME.settings.live_interval
-    if interval <= 0 or not session.span.is_recording():
-        return
-    RUNTIME.snapshots.push(
-        session,
-        time.monotonic() + interval,
-        interval,
-        snapshot,
-        running=len(RUNTIME.sessions.running),
-    )
+    if RUNTIME.settings.live_interval > 0:
+        RUNTIME.snapshots.add(session, HOOKS)
+
+
+def _interval() -> float:
+    """The live interval now: the thread reads it when it looks at a fresh session."""
+    return RUNTIME.settings.live_interval
+
+
+def _until_first(session: SessionLike, interval: float) -> float | None:
+    """Seconds until ``session``'s first snapshot, on its own clock (its root's start time);
+    None when it gets none: its root is not recorded (a no-op provider, or a sampler that
+    dropped it).
+
+    A session that seems to have started in the future (the wall clock was set back since)
+    is due now: a step back delays a first snapshot by at most one interval.
+    """
+    if not session.span.is_recording():
+        return None
+    elapsed = session.duration_seconds
+    return interval - elapsed if elapsed >= 0 else 0.0
 
 
 def snapshot(session: SessionLike) -> None:
@@ -73,3 +85,7 @@ def _start_attributes(session: SessionLike) -> dict[str, Any]:
         except RuntimeError:
             continue
     return {attr.SESSION_ID: session.session_id, attr.CONVERSATION_ID: session.session_id}
+
+
+# What the schedule's thread calls (``_runtime/schedule.Hooks``).
+HOOKS = (_interval, _until_first, snapshot)
