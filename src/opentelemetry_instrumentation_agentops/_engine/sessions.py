@@ -34,7 +34,7 @@ from .event_spans import record_event
 from .propagation import MAX_SESSION_ID, continuation, is_valid_id, uuid_text
 from .redaction import is_secret_key
 from .remembering import forgetting_ended, remembering
-from .tracer import mark_error, new_trace_id, record_exception, start_root_span
+from .tracer import mark_error, new_trace_id, record_exception, root_tracer, start_root_span
 from .types import (
     EndState,
     InvalidArgumentError,
@@ -327,8 +327,9 @@ def start(
     trace_id, parent = (
         (0, None) if inherited_session_id is None else continuation(inherited_session_id)
     )
+    root = root_tracer()
     if given_id is None:  # its trace's id, chosen before the root starts where the SDK allows
-        trace_id = trace_id or new_trace_id()
+        trace_id = trace_id or new_trace_id(root[1])
         given_id = uuid_text(trace_id) if trace_id else None
     previous = context.get_current()
     links = _link_to_current(previous)
@@ -341,7 +342,7 @@ def start(
     if name:
         start_attributes[attr.SESSION_NAME] = name
     span_name = f"session {name}" if name else "session"
-    span = start_root_span(span_name, start_attributes, links, trace_id, parent)
+    span = start_root_span(root, span_name, start_attributes, links, trace_id, parent)
     # A provider that makes no ids (the API's no-op) still gives each session its own.
     trace_id = span.get_span_context().trace_id or trace_id or random.getrandbits(128) or 1
     if given_id is None:  # a tracer that takes no chosen id: its trace's, known only now
