@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from opentelemetry.trace import INVALID_SPAN
+
 from .._runtime.owner import RUNTIME
 from .._runtime.settings import env_flag, logger
 from .escaping import printable
@@ -54,7 +56,7 @@ def session_ended(session: SessionLike) -> None:
     if RUNTIME.settings.log_summary and logger.isEnabledFor(logging.INFO):
         _log_summary(session)
     warned = RUNTIME.warned
-    if NOT_EXPORTED not in warned and not session.span.get_span_context().is_valid:
+    if NOT_EXPORTED not in warned and session.span is INVALID_SPAN:
         _warn_not_exported(session)
     if NO_LLM_CALL not in warned and not session.counts.llm_calls:
         llm_calls = RUNTIME.llm_calls
@@ -89,10 +91,10 @@ def _log_summary(session: SessionLike) -> None:
 def _warn_not_exported(session: SessionLike) -> None:
     """The once-per-process warning when nothing is exported.
 
-    Told by the session's own root span (its span context is not valid), not by the
-    provider in use when it ends: a root made by the API's no-op tracer (no provider
-    configured when the session started) is never exported, whatever is configured
-    later; one made through a proxy that leads to an SDK provider is.
+    Told by the session's own root span, not by the provider in use when it ends: a root
+    made by the API's no-op tracer (``INVALID_SPAN``: no provider configured when the session
+    started) is never exported, whatever is configured later; one made through a proxy that
+    leads to an SDK provider is.
     """
     if RUNTIME.settings.disabled or env_flag("OTEL_SDK_DISABLED"):
         return
