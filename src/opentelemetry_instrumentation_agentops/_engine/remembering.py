@@ -1,8 +1,10 @@
 """What a context holds once the session it held ended.
 
 A context that held a session keeps acting on it after it ended (module-level calls there
-warn and act on it), so a stale context never reaches another user's session; a session
-started there restores a context that forgets it, so ended sessions never chain.
+warn and act on it), so a stale context never reaches another user's session. A session
+started over an ended one remembers that context while it runs, and at its end only the
+nearest context whose session still runs (``live``): ended sessions never chain. Forgetting
+the ended one at the start instead cost a context copy per session in a loop of sessions.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from opentelemetry.context import Context
 from .._runtime.registry import SESSION_KEY
 
 
-def _live(ctx: Context) -> Context:
+def live(ctx: Context) -> Context:
     """``ctx``, or the nearest earlier context whose session still runs."""
     session: Any = ctx.get(SESSION_KEY)
     while session is not None and session.ended:
@@ -27,12 +29,5 @@ def _live(ctx: Context) -> Context:
 def remembering(ended: Any, ctx: Context) -> Context:
     """What a context returns to once ``ended`` ended in it: ``ctx`` (or the nearest
     earlier context whose session runs), holding ``ended`` when no session runs there."""
-    ctx = _live(ctx)
+    ctx = live(ctx)
     return ctx if ctx.get(SESSION_KEY) is not None else context.set_value(SESSION_KEY, ended, ctx)
-
-
-def forgetting_ended(ctx: Context) -> Context:
-    """``ctx`` without the ended session it remembers: a session started there restores
-    this, and must not keep every earlier session of the context alive in a chain."""
-    held: Any = ctx.get(SESSION_KEY)
-    return ctx if held is None or not held.ended else context.set_value(SESSION_KEY, None, ctx)

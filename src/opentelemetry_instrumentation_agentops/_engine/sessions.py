@@ -33,7 +33,7 @@ from .counting import ERROR, NO_COUNTS, Counts, Totals
 from .event_spans import record_event
 from .propagation import MAX_SESSION_ID, continuation, is_valid_id, uuid_text
 from .redaction import is_secret_key
-from .remembering import forgetting_ended, remembering
+from .remembering import live, remembering
 from .tracer import mark_error, new_trace_id, record_exception, root_tracer, start_root_span
 from .types import (
     EndState,
@@ -290,8 +290,11 @@ class Session(recognition.Recognisable):
         there, so module-level calls made in it later act on this session (and warn),
         never on another one.
         """
+        # From here on it remembers the nearest context whose session still runs, not the
+        # ended one it may have started over: ended sessions never keep each other alive.
+        previous = self.previous_context = live(self.previous_context)
         if context.get_value(SESSION_KEY) is self:
-            context.attach(remembering(self, self.previous_context))
+            context.attach(remembering(self, previous))
 
     def _retag(self, tags: list[str]) -> None:
         if self.ended:
@@ -348,7 +351,7 @@ def start(
     if given_id is None:  # a tracer that takes no chosen id: its trace's, known only now
         given_id = uuid_text(trace_id)
         ids.stamp(span, given_id)
-    session = cls(span, trace_id, given_id, tag_list, name, forgetting_ended(previous), user)
+    session = cls(span, trace_id, given_id, tag_list, name, previous, user)
     if RUNTIME.settings.propagate_session:  # its id goes along to the services it calls
         # user.id: what start_session(user_id=...) or attributes={"user.id": ...} put on the root.
         session.context = baggage.with_session(session.context, given_id, user)
