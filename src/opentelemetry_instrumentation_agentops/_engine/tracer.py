@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import traceback
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -31,21 +32,23 @@ _chosen_trace_id: ContextVar[int] = ContextVar("agentops_chosen_trace_id", defau
 
 
 class _ChoosableIds:
-    """Delegates to the provider's id generator unless a trace id was chosen (continuation)."""
+    """Delegates to the provider's id generator unless a trace id was chosen (continuation).
+
+    The generator's other methods are its own, bound here: a span of ours pays no Python
+    frame of this class for its span id (record-same 2,680 to 2,674 bytecodes a call).
+    """
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
-
-    def generate_span_id(self) -> int:
-        return self._inner.generate_span_id()
+        self.generate_span_id: Callable[[], int] = inner.generate_span_id
+        self.fresh_trace_id: Callable[[], int] = inner.generate_trace_id  # never the chosen one
+        if hasattr(inner, "is_trace_id_random"):  # asked of each root by newer SDKs
+            self.is_trace_id_random: Callable[[], bool] = inner.is_trace_id_random
 
     def generate_trace_id(self) -> int:
         return _chosen_trace_id.get() or self._inner.generate_trace_id()
 
-    def fresh_trace_id(self) -> int:
-        return self._inner.generate_trace_id()
-
-    def __getattr__(self, name: str) -> Any:  # is_trace_id_random() and what comes next
+    def __getattr__(self, name: str) -> Any:  # what later SDKs ask of a generator
         return getattr(self._inner, name)
 
 
