@@ -336,8 +336,9 @@ def start(
         given_id = uuid_text(trace_id) if trace_id else None
     previous = context.get_current()
     links = _link_to_current(previous)
-    start_attributes: dict[str, Any] = {} if attributes is None else user_attributes(attributes)
-    user = recognition.describe_root(start_attributes, user_id)
+    start_attributes, user = recognition.root_attributes(
+        None if attributes is None else user_attributes(attributes), user_id
+    )
     if given_id is not None:  # known before the root exists: samplers see it
         start_attributes[attr.SESSION_ID] = start_attributes[attr.CONVERSATION_ID] = given_id
     if tag_list:
