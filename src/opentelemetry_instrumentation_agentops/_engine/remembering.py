@@ -27,7 +27,6 @@ def live(ctx: Context) -> Context:
 
 
 def remembering(ended: Any, ctx: Context) -> Context:
-    """What a context returns to once ``ended`` ended in it: ``ctx`` (or the nearest
-    earlier context whose session runs), holding ``ended`` when no session runs there."""
-    ctx = live(ctx)
+    """What a context returns to once ``ended`` ended in it: ``ctx`` (a ``live()`` one),
+    holding ``ended`` when no session runs there."""
     return ctx if ctx.get(SESSION_KEY) is not None else context.set_value(SESSION_KEY, ended, ctx)

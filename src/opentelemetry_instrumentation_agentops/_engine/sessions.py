@@ -183,7 +183,7 @@ class Session(recognition.Recognisable):
             yield self
         finally:
             if context.get_value(SESSION_KEY) is self:
-                context.attach(remembering(self, previous) if self.ended else previous)
+                context.attach(remembering(self, live(previous)) if self.ended else previous)
 
     def __enter__(self) -> Session:
         return self
