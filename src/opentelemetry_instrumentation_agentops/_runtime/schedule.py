@@ -212,7 +212,8 @@ class Schedule:
         except Exception:  # the thread must outlive any one snapshot
             logger.debug("a live snapshot failed", exc_info=True)
         gap = min(gap * 2, MAX_GAP)
-        entry = Entry(session, max(due + gap, time.monotonic()), gap)
+        # From the snapshot just made when it came late (a busy machine): never two at once.
+        entry = Entry(session, max(due, time.monotonic()) + gap, gap)
         with self.condition:
             if not self.stopped:
                 heapq.heappush(self.heap, entry)
