@@ -62,8 +62,9 @@ def session_ended(session: SessionLike) -> None:
         llm_calls = RUNTIME.llm_calls
         # Look again only once more modules are loaded: a session without calls, one after
         # another, paid 146 bytecodes a session for the same answer.
-        if llm_calls.wanted and len(sys.modules) != llm_calls.hint_modules:
-            llm_calls.hint_modules = len(sys.modules)
+        loaded = len(sys.modules)
+        if llm_calls.wanted and loaded != llm_calls.hint_modules:
+            llm_calls.hint_modules = loaded
             _hint_no_llm_call(session)
 
 
